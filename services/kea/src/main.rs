@@ -1,0 +1,92 @@
+//! `kea`: one binary for every way kea runs. See `kea --help` and `docs/ARCHITECTURE.md`.
+
+mod cmd;
+mod config;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// kea takes phone orders for stores: Twilio webhooks in, a conversation in TwiML, orders out to
+/// the store's POS.
+#[derive(Debug, Parser)]
+#[command(name = "kea", version, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    log: config::LogArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Everything on this machine with no set-up: a private PostgreSQL under ./.kea (unless
+    /// DATABASE_URL is set), migrations, the sample stores, and the server. Ctrl-C stops it all.
+    Dev(cmd::dev::DevArgs),
+    /// The HTTP server: Twilio webhooks, data API, health.
+    Serve(cmd::serve::ServeArgs),
+    /// The background workers (order pipeline). Not available yet.
+    Worker(cmd::unavailable::WorkerArgs),
+    /// Apply the database migrations (idempotent).
+    Migrate(cmd::migrate::MigrateArgs),
+    /// Manage stores.
+    #[command(subcommand)]
+    Store(StoreCommand),
+    /// A phone call from the terminal through the real webhooks. Not available yet.
+    Call(cmd::unavailable::CallArgs),
+    /// Play caller scenarios against a server and report pass/fail and latency. Not available yet.
+    Simulate(cmd::unavailable::SimulateArgs),
+    /// Re-run a recorded call through the current dialog engine. Not available yet.
+    Replay(cmd::unavailable::ReplayArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Create or update stores from store JSON files (matched by `id`); nothing changes if any
+    /// file is invalid.
+    Import(cmd::store_import::ImportArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = cli.log.init() {
+        eprintln!("error: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Dev(args) => cmd::dev::run(args).await,
+            Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Migrate(args) => cmd::migrate::run(args).await,
+            Command::Store(StoreCommand::Import(args)) => cmd::store_import::run(args).await,
+            Command::Worker(_) => Ok(cmd::unavailable::report("worker", "the order pipeline's background jobs")),
+            Command::Call(_) => Ok(cmd::unavailable::report("call", "the dialog engine and the Twilio webhooks")),
+            Command::Simulate(_) => Ok(cmd::unavailable::report("simulate", "the dialog engine and the Twilio webhooks")),
+            Command::Replay(_) => Ok(cmd::unavailable::report("replay", "recorded calls from the dialog engine")),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}
