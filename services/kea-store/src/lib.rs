@@ -33,7 +33,7 @@ pub enum StoreError {
     #[error("applying migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// Another store already answers this phone number.
-    #[error("`$.phone`: {phone} is already the number of store `{other_store}`")]
+    #[error("$.phone: {phone} is already the number of store `{other_store}`")]
     PhoneTaken {
         /// The number in the file.
         phone: String,

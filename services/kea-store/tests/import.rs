@@ -189,7 +189,7 @@ async fn a_second_store_with_the_same_phone_is_refused_and_changes_nothing() {
     let before = snapshot(db.pool()).await;
     let clash = edited(CASITA, |doc| doc["phone"] = "+15550100001".into());
     let err = import(db.pool(), &clash).await.unwrap_err();
-    assert_eq!(err.to_string(), "`$.phone`: +15550100001 is already the number of store `tonys-pizza`");
+    assert_eq!(err.to_string(), "$.phone: +15550100001 is already the number of store `tonys-pizza`");
     assert_eq!(snapshot(db.pool()).await, before);
 }
 

@@ -27,6 +27,7 @@ pub struct ImportArgs {
 }
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let url = args.db.required_url()?;
     let mut documents = Vec::new();
     let mut problems = Vec::new();
     for path in &args.files {
@@ -38,7 +39,6 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     if !problems.is_empty() {
         return Ok(refuse(&problems));
     }
-    let url = args.db.required_url()?;
     let pool = args.db.connect(url).await?;
     match import_documents(&pool, &documents).await? {
         Ok(reports) => {

@@ -1,0 +1,39 @@
+//! The command's surface: help for everything, and honest refusals for what is not built yet.
+
+use crate::kea;
+
+#[test]
+fn every_subcommand_has_help() {
+    let out = kea().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in ["dev", "serve", "worker", "migrate", "store", "call", "simulate", "replay"] {
+        assert!(text.contains(&format!("  {sub} ")), "`kea --help` lists {sub}:\n{text}");
+        let out = kea().args([sub, "--help"]).output().unwrap();
+        assert!(out.status.success(), "kea {sub} --help");
+    }
+    let out = kea().args(["store", "import", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("DATABASE_URL"), "{text}");
+}
+
+#[test]
+fn commands_that_are_not_built_yet_say_so_and_fail() {
+    for args in [vec!["worker"], vec!["call", "--store", "tonys-pizza"], vec!["simulate", "x.toml"], vec!["replay", "CA123"]] {
+        let out = kea().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?} prints nothing that looks like a result");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("is not available yet"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_missing_database_url_is_explained() {
+    for args in [vec!["migrate"], vec!["serve"], vec!["store", "import", "x.json"]] {
+        let out = kea().args(&args).output().unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("DATABASE_URL is not set"), "{args:?}: {err}");
+    }
+}
