@@ -20,11 +20,16 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         Ok(pending) if pending.is_empty() => (StatusCode::OK, Json(json!({"status": "ready"}))),
         Ok(pending) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not ready", "reason": "migrations not applied (run `kea migrate`)", "pending": pending})),
+            Json(
+                json!({"status": "not ready", "reason": "migrations not applied (run `kea migrate`)", "pending": pending}),
+            ),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "not ready", "reason": "database unreachable"})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "not ready", "reason": "database unreachable"})),
+            )
         }
     }
 }

@@ -11,25 +11,45 @@ use kea_test_db::TestDb;
 use tower::ServiceExt;
 
 fn state(db: sqlx::PgPool) -> AppState {
-    let config = ApiConfig { public_url: "http://127.0.0.1:8080".to_owned(), request_timeout: Duration::from_secs(5) };
-    AppState { db, config: Arc::new(config) }
+    let config = ApiConfig {
+        public_url: "http://127.0.0.1:8080".to_owned(),
+        request_timeout: Duration::from_secs(5),
+    };
+    AppState {
+        db,
+        config: Arc::new(config),
+    }
 }
 
 async fn get(state: AppState, path: &str) -> (StatusCode, serde_json::Value) {
-    let res = router(state).oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+    let res = router(state)
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 16).await.unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+        .await
+        .unwrap();
     (status, serde_json::from_slice(&bytes).unwrap())
 }
 
 #[tokio::test]
 async fn ready_when_migrated_and_says_why_when_not() {
     let db = TestDb::new().await;
-    assert_eq!(get(state(db.pool().clone()), "/readyz").await, (StatusCode::OK, serde_json::json!({"status": "ready"})));
-    sqlx::query("DELETE FROM _sqlx_migrations").execute(db.pool()).await.unwrap();
+    assert_eq!(
+        get(state(db.pool().clone()), "/readyz").await,
+        (StatusCode::OK, serde_json::json!({"status": "ready"}))
+    );
+    sqlx::query("DELETE FROM _sqlx_migrations")
+        .execute(db.pool())
+        .await
+        .unwrap();
     let (status, body) = get(state(db.pool().clone()), "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(body["pending"].as_array().map(Vec::len), Some(kea_store::MIGRATOR.iter().count()));
+    assert_eq!(
+        body["pending"].as_array().map(Vec::len),
+        Some(kea_store::MIGRATOR.iter().count())
+    );
 }
 
 #[tokio::test]
@@ -40,6 +60,12 @@ async fn unready_but_alive_when_the_database_is_gone() {
         .connect_lazy("postgres://kea@127.0.0.1:1/kea")
         .unwrap();
     let (status, body) = get(state(pool.clone()), "/readyz").await;
-    assert_eq!((status, body["reason"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("database unreachable")));
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("database unreachable")
+        )
+    );
     assert_eq!(get(state(pool), "/healthz").await.0, StatusCode::OK);
 }

@@ -29,7 +29,9 @@ pub enum DevClusterError {
     )]
     BinariesNotFound,
     /// Running as root and no unprivileged user to run PostgreSQL as.
-    #[error("running as root, and neither a `postgres` nor a `nobody` user exists to run PostgreSQL as")]
+    #[error(
+        "running as root, and neither a `postgres` nor a `nobody` user exists to run PostgreSQL as"
+    )]
     NoUnprivilegedUser,
     /// A file-system step failed.
     #[error("{what} `{}`: {source}", path.display())]
@@ -62,8 +64,15 @@ pub enum DevClusterError {
     },
 }
 
-fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> DevClusterError + 'a {
-    move |source| DevClusterError::Io { what, path: path.to_owned(), source }
+fn io_err<'a>(
+    what: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> DevClusterError + 'a {
+    move |source| DevClusterError::Io {
+        what,
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// A PostgreSQL cluster in a folder of its own.
@@ -83,17 +92,31 @@ impl DevCluster {
         let bin_dir = find_binaries().ok_or(DevClusterError::BinariesNotFound)?;
         fs::create_dir_all(root).map_err(io_err("creating the folder", root))?;
         let root = root.canonicalize().map_err(io_err("resolving", root))?;
-        let run_as = if geteuid().is_root() { Some(unprivileged_user()?) } else { None };
+        let run_as = if geteuid().is_root() {
+            Some(unprivileged_user()?)
+        } else {
+            None
+        };
         let port_file = root.join("port");
-        let port = match fs::read_to_string(&port_file).ok().and_then(|s| s.trim().parse::<u16>().ok()) {
+        let port = match fs::read_to_string(&port_file)
+            .ok()
+            .and_then(|s| s.trim().parse::<u16>().ok())
+        {
             Some(port) => port,
             None => {
                 let port = free_port(first_port)?;
-                fs::write(&port_file, format!("{port}\n")).map_err(io_err("writing", &port_file))?;
+                fs::write(&port_file, format!("{port}\n"))
+                    .map_err(io_err("writing", &port_file))?;
                 port
             }
         };
-        Ok(Self { root, bin_dir, port, run_as, started_here: false })
+        Ok(Self {
+            root,
+            bin_dir,
+            port,
+            run_as,
+            started_here: false,
+        })
     }
 
     /// The port the cluster listens on (127.0.0.1 only).
@@ -154,7 +177,11 @@ impl DevCluster {
     /// True when a server is running on this cluster's data folder.
     pub fn is_running(&self) -> bool {
         let data = self.data_dir();
-        self.run("pg_ctl", &["status".as_ref(), "-D".as_ref(), data.as_os_str()]).is_ok()
+        self.run(
+            "pg_ctl",
+            &["status".as_ref(), "-D".as_ref(), data.as_os_str()],
+        )
+        .is_ok()
     }
 
     /// Starts the server unless it is already running (then it is left to whoever started it).
@@ -185,10 +212,17 @@ impl DevCluster {
             ],
         )
         .map_err(|e| match e {
-            DevClusterError::Command { program, status, output } => DevClusterError::Command {
+            DevClusterError::Command {
                 program,
                 status,
-                output: format!("{output}\n{}", tail(&fs::read_to_string(&log).unwrap_or_default(), 8)),
+                output,
+            } => DevClusterError::Command {
+                program,
+                status,
+                output: format!(
+                    "{output}\n{}",
+                    tail(&fs::read_to_string(&log).unwrap_or_default(), 8)
+                ),
             },
             other => other,
         })?;
@@ -202,7 +236,17 @@ impl DevCluster {
             return Ok(());
         }
         let data = self.data_dir();
-        self.run("pg_ctl", &["stop".as_ref(), "-w".as_ref(), "-m".as_ref(), "fast".as_ref(), "-D".as_ref(), data.as_os_str()])?;
+        self.run(
+            "pg_ctl",
+            &[
+                "stop".as_ref(),
+                "-w".as_ref(),
+                "-m".as_ref(),
+                "fast".as_ref(),
+                "-D".as_ref(),
+                data.as_os_str(),
+            ],
+        )?;
         self.started_here = false;
         Ok(())
     }
@@ -210,8 +254,11 @@ impl DevCluster {
     /// Makes `path` belong to the user PostgreSQL runs as, when that is not us.
     fn hand_over(&self, path: &Path) -> Result<(), DevClusterError> {
         if let Some((uid, gid, _)) = &self.run_as {
-            chown(path, Some(*uid), Some(*gid))
-                .map_err(|e| DevClusterError::Io { what: "changing the owner of", path: path.to_owned(), source: e.into() })?;
+            chown(path, Some(*uid), Some(*gid)).map_err(|e| DevClusterError::Io {
+                what: "changing the owner of",
+                path: path.to_owned(),
+                source: e.into(),
+            })?;
         }
         Ok(())
     }
@@ -221,7 +268,9 @@ impl DevCluster {
         let mut cmd = Command::new(&exe);
         cmd.args(args).env("LC_ALL", "C");
         if let Some((uid, gid, _)) = &self.run_as {
-            cmd.uid(uid.as_raw()).gid(gid.as_raw()).current_dir(&self.root);
+            cmd.uid(uid.as_raw())
+                .gid(gid.as_raw())
+                .current_dir(&self.root);
         }
         let out = cmd.output().map_err(io_err("running", &exe))?;
         if out.status.success() {
@@ -237,7 +286,12 @@ impl DevCluster {
             _ => String::new(),
         };
         Err(DevClusterError::Command {
-            program: format!("{program} {}", args.first().map(|a| a.to_string_lossy()).unwrap_or_default()),
+            program: format!(
+                "{program} {}",
+                args.first()
+                    .map(|a| a.to_string_lossy())
+                    .unwrap_or_default()
+            ),
             status: out.status.to_string(),
             output: format!("{}{hint}", tail(&text, 8)),
         })

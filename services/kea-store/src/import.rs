@@ -54,7 +54,12 @@ impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let items = &self.items;
         if self.created {
-            return write!(f, "{}: created with {} menu items", self.store_id, items.added.len());
+            return write!(
+                f,
+                "{}: created with {} menu items",
+                self.store_id,
+                items.added.len()
+            );
         }
         if self.is_noop() {
             return write!(f, "{}: unchanged", self.store_id);
@@ -78,21 +83,29 @@ impl fmt::Display for ImportReport {
 }
 
 /// Creates or updates `store` inside `tx`. The caller commits; on any error nothing is written.
-pub async fn import_store(tx: &mut Transaction<'_, Postgres>, store: &Store) -> Result<ImportReport, StoreError> {
-    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM stores WHERE phone = $1 AND id <> $2")
-        .bind(&store.phone)
-        .bind(&store.id)
-        .fetch_optional(&mut **tx)
-        .await?;
+pub async fn import_store(
+    tx: &mut Transaction<'_, Postgres>,
+    store: &Store,
+) -> Result<ImportReport, StoreError> {
+    let taken: Option<String> =
+        sqlx::query_scalar("SELECT id FROM stores WHERE phone = $1 AND id <> $2")
+            .bind(&store.phone)
+            .bind(&store.id)
+            .fetch_optional(&mut **tx)
+            .await?;
     if let Some(other_store) = taken {
-        return Err(StoreError::PhoneTaken { phone: store.phone.clone(), other_store });
+        return Err(StoreError::PhoneTaken {
+            phone: store.phone.clone(),
+            other_store,
+        });
     }
 
     // Lock the store's row (if any) so two concurrent imports of one store serialise.
-    let previous: Option<serde_json::Value> = sqlx::query_scalar("SELECT document FROM stores WHERE id = $1 FOR UPDATE")
-        .bind(&store.id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let previous: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT document FROM stores WHERE id = $1 FOR UPDATE")
+            .bind(&store.id)
+            .fetch_optional(&mut **tx)
+            .await?;
     // A document this binary cannot read (written by an older or newer kea) counts as all-changed.
     let previous: Option<Store> = previous.and_then(|doc| serde_json::from_value(doc).ok());
 
@@ -105,7 +118,9 @@ pub async fn import_store(tx: &mut Transaction<'_, Postgres>, store: &Store) -> 
     .fetch_one(&mut **tx)
     .await?;
 
-    upsert_store_row(tx, store, merchant_id).await.map_err(|e| phone_conflict(e, store))?;
+    upsert_store_row(tx, store, merchant_id)
+        .await
+        .map_err(|e| phone_conflict(e, store))?;
     upsert_menu(tx, store).await?;
 
     let items = item_changes(previous.as_ref(), store);
@@ -120,7 +135,12 @@ pub async fn import_store(tx: &mut Transaction<'_, Postgres>, store: &Store) -> 
             strip(old) != strip(store)
         }
     };
-    Ok(ImportReport { store_id: store.id.clone(), created: previous.is_none(), items, settings_changed })
+    Ok(ImportReport {
+        store_id: store.id.clone(),
+        created: previous.is_none(),
+        items,
+        settings_changed,
+    })
 }
 
 /// A unique violation on the phone here means another import took the number concurrently.
@@ -128,7 +148,10 @@ fn phone_conflict(err: sqlx::Error, store: &Store) -> StoreError {
     if let sqlx::Error::Database(db) = &err
         && db.constraint() == Some("stores_phone_key")
     {
-        return StoreError::PhoneTaken { phone: store.phone.clone(), other_store: "another store".to_owned() };
+        return StoreError::PhoneTaken {
+            phone: store.phone.clone(),
+            other_store: "another store".to_owned(),
+        };
     }
     StoreError::Db(err)
 }
@@ -140,10 +163,20 @@ async fn upsert_store_row(
 ) -> Result<(), sqlx::Error> {
     let (pos_url, pos_secret, pos_location_id, pos_access_token, pos_base_url) = match &store.pos {
         PosConfig::None => (None, None, None, None, None),
-        PosConfig::Webhook { url, secret } => (Some(url.as_str()), Some(secret.as_str()), None, None, None),
-        PosConfig::Square { location_id, access_token, base_url } => {
-            (None, None, Some(location_id.as_str()), Some(access_token.as_str()), base_url.as_deref())
+        PosConfig::Webhook { url, secret } => {
+            (Some(url.as_str()), Some(secret.as_str()), None, None, None)
         }
+        PosConfig::Square {
+            location_id,
+            access_token,
+            base_url,
+        } => (
+            None,
+            None,
+            Some(location_id.as_str()),
+            Some(access_token.as_str()),
+            base_url.as_deref(),
+        ),
     };
     let hours = serde_json::to_value(&store.hours).unwrap_or_else(|_| serde_json::json!({}));
     let f = &store.fulfillment;
@@ -322,7 +355,14 @@ async fn upsert_menu(tx: &mut Transaction<'_, Postgres>, store: &Store) -> Resul
 /// Compares the menu items before and after, by sku.
 fn item_changes(previous: Option<&Store>, store: &Store) -> ItemChanges {
     let old: BTreeMap<&str, &Item> = previous
-        .map(|s| s.menu.items.iter().filter(|i| i.available).map(|i| (i.sku.as_str(), i)).collect())
+        .map(|s| {
+            s.menu
+                .items
+                .iter()
+                .filter(|i| i.available)
+                .map(|i| (i.sku.as_str(), i))
+                .collect()
+        })
         .unwrap_or_default();
     let mut changes = ItemChanges::default();
     for item in &store.menu.items {
@@ -332,7 +372,12 @@ fn item_changes(previous: Option<&Store>, store: &Store) -> ItemChanges {
             Some(_) => changes.unchanged += 1,
         }
     }
-    let new: std::collections::BTreeSet<&str> = store.menu.items.iter().map(|i| i.sku.as_str()).collect();
-    changes.removed = old.keys().filter(|sku| !new.contains(*sku)).map(|s| (*s).to_owned()).collect();
+    let new: std::collections::BTreeSet<&str> =
+        store.menu.items.iter().map(|i| i.sku.as_str()).collect();
+    changes.removed = old
+        .keys()
+        .filter(|sku| !new.contains(*sku))
+        .map(|s| (*s).to_owned())
+        .collect();
     changes
 }

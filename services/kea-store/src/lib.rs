@@ -47,7 +47,11 @@ pub enum StoreError {
 
 /// Opens a connection pool to `url`, failing fast (within `connect_timeout`) when the server is not
 /// there, so a misconfigured deployment says so at start-up rather than on the first call.
-pub async fn connect(url: &str, max_connections: u32, connect_timeout: Duration) -> Result<PgPool, StoreError> {
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    connect_timeout: Duration,
+) -> Result<PgPool, StoreError> {
     let options: PgConnectOptions = url.parse().map_err(StoreError::BadUrl)?;
     let target = format!("{}:{}", options.get_host(), options.get_port());
     PgPoolOptions::new()
@@ -87,5 +91,7 @@ pub async fn pending_migrations(pool: &PgPool) -> Result<Vec<i64>, StoreError> {
 
 /// How many stores the database holds; `kea dev` imports the samples only into an empty one.
 pub async fn store_count(pool: &PgPool) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM stores").fetch_one(pool).await?)
+    Ok(sqlx::query_scalar("SELECT count(*) FROM stores")
+        .fetch_one(pool)
+        .await?)
 }

@@ -54,37 +54,60 @@ async fn imports_each_sample_store_with_its_whole_menu() {
         assert!(report.created, "{report}");
         assert_eq!(report.items.added.len(), s.menu.items.len());
 
-        let items: i64 = sqlx::query_scalar("SELECT count(*) FROM menu_items WHERE store_id = $1 AND available")
-            .bind(&s.id)
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
+        let items: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM menu_items WHERE store_id = $1 AND available")
+                .bind(&s.id)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
         assert_eq!(items as usize, s.menu.items.len());
         let sizes: i64 = sqlx::query_scalar("SELECT count(*) FROM item_sizes WHERE store_id = $1")
             .bind(&s.id)
             .fetch_one(db.pool())
             .await
             .unwrap();
-        assert_eq!(sizes as usize, s.menu.items.iter().map(|i| i.sizes.len()).sum::<usize>());
-        let options: i64 = sqlx::query_scalar("SELECT count(*) FROM modifier_options WHERE store_id = $1")
-            .bind(&s.id)
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-        assert_eq!(options as usize, s.menu.modifier_groups.iter().map(|g| g.options.len()).sum::<usize>());
-        let links: i64 = sqlx::query_scalar("SELECT count(*) FROM item_modifier_groups WHERE store_id = $1")
-            .bind(&s.id)
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-        assert_eq!(links as usize, s.menu.items.iter().map(|i| i.modifier_groups.len()).sum::<usize>());
+        assert_eq!(
+            sizes as usize,
+            s.menu.items.iter().map(|i| i.sizes.len()).sum::<usize>()
+        );
+        let options: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM modifier_options WHERE store_id = $1")
+                .bind(&s.id)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            options as usize,
+            s.menu
+                .modifier_groups
+                .iter()
+                .map(|g| g.options.len())
+                .sum::<usize>()
+        );
+        let links: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM item_modifier_groups WHERE store_id = $1")
+                .bind(&s.id)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            links as usize,
+            s.menu
+                .items
+                .iter()
+                .map(|i| i.modifier_groups.len())
+                .sum::<usize>()
+        );
     }
     let (phone, tax, pos): (String, i32, String) =
         sqlx::query_as("SELECT phone, tax_rate_bps, pos_kind FROM stores WHERE id = 'tonys-pizza'")
             .fetch_one(db.pool())
             .await
             .unwrap();
-    assert_eq!((phone.as_str(), tax, pos.as_str()), ("+15550100001", 875, "webhook"));
+    assert_eq!(
+        (phone.as_str(), tax, pos.as_str()),
+        ("+15550100001", 875, "webhook")
+    );
 }
 
 #[tokio::test]
@@ -146,18 +169,20 @@ async fn a_reimport_updates_in_place_and_keeps_removed_items_for_old_orders() {
             ("sprite-can".to_owned(), Some(249), true)
         ]
     );
-    let lines: i64 = sqlx::query_scalar("SELECT count(*) FROM order_items WHERE sku = 'caesar-salad'")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let lines: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM order_items WHERE sku = 'caesar-salad'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     assert_eq!(lines, 1, "the old order keeps its line");
 
     // The salad comes back: available again.
     import(db.pool(), &store(TONYS)).await.unwrap();
-    let available: bool = sqlx::query_scalar("SELECT available FROM menu_items WHERE sku = 'caesar-salad'")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let available: bool =
+        sqlx::query_scalar("SELECT available FROM menu_items WHERE sku = 'caesar-salad'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     assert!(available);
 }
 
@@ -169,16 +194,20 @@ async fn removed_modifier_groups_and_options_become_unavailable() {
         let groups = doc["menu"]["modifier_groups"].as_array_mut().unwrap();
         for g in groups.iter_mut() {
             if g["id"] == "toppings" {
-                g["options"].as_array_mut().unwrap().retain(|o| o["sku"] != "bacon");
+                g["options"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|o| o["sku"] != "bacon");
             }
         }
     });
     let report = import(db.pool(), &next).await.unwrap();
     assert!(report.settings_changed, "{report}");
-    let bacon: bool = sqlx::query_scalar("SELECT available FROM modifier_options WHERE sku = 'bacon'")
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let bacon: bool =
+        sqlx::query_scalar("SELECT available FROM modifier_options WHERE sku = 'bacon'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     assert!(!bacon);
 }
 
@@ -189,7 +218,10 @@ async fn a_second_store_with_the_same_phone_is_refused_and_changes_nothing() {
     let before = snapshot(db.pool()).await;
     let clash = edited(CASITA, |doc| doc["phone"] = "+15550100001".into());
     let err = import(db.pool(), &clash).await.unwrap_err();
-    assert_eq!(err.to_string(), "$.phone: +15550100001 is already the number of store `tonys-pizza`");
+    assert_eq!(
+        err.to_string(),
+        "$.phone: +15550100001 is already the number of store `tonys-pizza`"
+    );
     assert_eq!(snapshot(db.pool()).await, before);
 }
 
@@ -212,10 +244,22 @@ async fn the_schema_refuses_bad_rows_whoever_writes_them() {
     let db = TestDb::new().await;
     import(db.pool(), &store(TONYS)).await.unwrap();
     for (sql, constraint) in [
-        ("UPDATE stores SET phone = '555-0100' WHERE id = 'tonys-pizza'", "stores_phone_check"),
-        ("UPDATE stores SET pos_kind = 'toast' WHERE id = 'tonys-pizza'", "stores_pos_kind_check"),
-        ("UPDATE menu_items SET price_cents = -1 WHERE sku = 'sprite-can'", "menu_items_price_cents_check"),
-        ("UPDATE modifier_groups SET min_choices = 5 WHERE id = 'crust'", "modifier_groups_check"),
+        (
+            "UPDATE stores SET phone = '555-0100' WHERE id = 'tonys-pizza'",
+            "stores_phone_check",
+        ),
+        (
+            "UPDATE stores SET pos_kind = 'toast' WHERE id = 'tonys-pizza'",
+            "stores_pos_kind_check",
+        ),
+        (
+            "UPDATE menu_items SET price_cents = -1 WHERE sku = 'sprite-can'",
+            "menu_items_price_cents_check",
+        ),
+        (
+            "UPDATE modifier_groups SET min_choices = 5 WHERE id = 'crust'",
+            "modifier_groups_check",
+        ),
         (
             "INSERT INTO orders (store_id, fulfillment, subtotal_cents, tax_cents, total_cents) VALUES ('tonys-pizza', 'pickup', 100, 9, 110)",
             "orders_check",
@@ -228,8 +272,14 @@ async fn the_schema_refuses_bad_rows_whoever_writes_them() {
             "INSERT INTO calls (call_sid, store_id, from_number, to_number, outcome) VALUES ('CA00000000000000000000000000000001', 'tonys-pizza', '+15551234567', '+15550100001', 'hung_up')",
             "calls_outcome_check",
         ),
-        ("INSERT INTO workers (name, activity) VALUES ('Ana', 'sleeping')", "workers_activity_check"),
-        ("INSERT INTO tasks (kind, call_sid) VALUES ('verify_order', NULL)", "tasks_check1"),
+        (
+            "INSERT INTO workers (name, activity) VALUES ('Ana', 'sleeping')",
+            "workers_activity_check",
+        ),
+        (
+            "INSERT INTO tasks (kind, call_sid) VALUES ('verify_order', NULL)",
+            "tasks_check1",
+        ),
     ] {
         let err = sqlx::query(sql).execute(db.pool()).await.unwrap_err();
         let name = match &err {

@@ -57,15 +57,21 @@ pub enum TelemetryError {
 /// Installs the global subscriber: `filter` in `EnvFilter` syntax (`info`, `kea=debug,sqlx=warn`),
 /// logs on stderr so stdout stays for what commands print for people.
 pub fn init(filter: &str, format: LogFormat) -> Result<(), TelemetryError> {
-    let env_filter = EnvFilter::try_new(filter)
-        .map_err(|e| TelemetryError::BadFilter { filter: filter.to_owned(), reason: e.to_string() })?;
+    let env_filter = EnvFilter::try_new(filter).map_err(|e| TelemetryError::BadFilter {
+        filter: filter.to_owned(),
+        reason: e.to_string(),
+    })?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(env_filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
     let result = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
     };
     result.map_err(|_| TelemetryError::AlreadyInstalled)
 }
@@ -73,7 +79,9 @@ pub fn init(filter: &str, format: LogFormat) -> Result<(), TelemetryError> {
 /// A subscriber for tests: logs go to the test's captured output; safe to call more than once.
 pub fn init_for_test() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("KEA_LOG").unwrap_or_else(|_| EnvFilter::new("warn")))
+        .with_env_filter(
+            EnvFilter::try_from_env("KEA_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
         .with_test_writer()
         .try_init();
 }
@@ -83,7 +91,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Wraps `router` with what every kea HTTP server has: an `x-request-id` (kept from the request or
 /// made up, and echoed back), one span per request named by its matched route, and a `timeout` after
 /// which the request gets 503, so shutdown drains in bounded time.
-pub fn http_layers<S: Clone + Send + Sync + 'static>(router: Router<S>, timeout: Duration) -> Router<S> {
+pub fn http_layers<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    timeout: Duration,
+) -> Router<S> {
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request<_>| {
             let route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("unmatched");
@@ -93,7 +104,10 @@ pub fn http_layers<S: Clone + Send + Sync + 'static>(router: Router<S>, timeout:
         .on_request(())
         .on_failure(DefaultOnFailure::new().level(Level::WARN));
     router
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -108,12 +122,18 @@ mod tests {
         assert_eq!("json".parse::<LogFormat>().ok(), Some(LogFormat::Json));
         assert_eq!("TEXT".parse::<LogFormat>().ok(), Some(LogFormat::Text));
         let err = "yaml".parse::<LogFormat>().err().map(|e| e.to_string());
-        assert_eq!(err.as_deref(), Some("unknown log format `yaml` (expected `text` or `json`)"));
+        assert_eq!(
+            err.as_deref(),
+            Some("unknown log format `yaml` (expected `text` or `json`)")
+        );
     }
 
     #[test]
     fn a_bad_filter_is_reported_with_its_text() {
-        let err = init("kea=notalevel", LogFormat::Text).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = init("kea=notalevel", LogFormat::Text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("kea=notalevel"), "{err}");
     }
 }

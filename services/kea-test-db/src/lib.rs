@@ -1,6 +1,9 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
-#![expect(clippy::unwrap_used, reason = "test support: a failure here should stop the test loudly")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test support: a failure here should stop the test loudly"
+)]
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -32,9 +35,14 @@ impl TestDb {
         let sql = format!("CREATE DATABASE {name} TEMPLATE {template}");
         let mut attempt = 0;
         loop {
-            match sqlx::raw_sql(AssertSqlSafe(sql.clone())).execute(&mut admin).await {
+            match sqlx::raw_sql(AssertSqlSafe(sql.clone()))
+                .execute(&mut admin)
+                .await
+            {
                 Ok(_) => break,
-                Err(e) if attempt < 50 && e.to_string().contains("being accessed by other users") => {
+                Err(e)
+                    if attempt < 50 && e.to_string().contains("being accessed by other users") =>
+                {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(20 + 10 * attempt)).await;
                 }
@@ -48,7 +56,12 @@ impl TestDb {
             .connect_with(url.parse::<PgConnectOptions>().unwrap())
             .await
             .unwrap();
-        Self { name, admin_url, url, pool }
+        Self {
+            name,
+            admin_url,
+            url,
+            pool,
+        }
     }
 
     /// A pool connected to this test's database.
@@ -69,11 +82,17 @@ impl Drop for TestDb {
         // belong to the test's runtime, which is blocked here, so they are not closed politely:
         // `WITH (FORCE)` ends them.
         let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut admin).await.ok();
+                    sqlx::raw_sql(AssertSqlSafe(sql))
+                        .execute(&mut admin)
+                        .await
+                        .ok();
                     admin.close().await.ok();
                 }
             });
@@ -98,11 +117,17 @@ fn private_cluster_url() -> String {
     std::fs::create_dir_all(&root).unwrap();
     let lock_path = root.join("lock");
     let lock_file = File::create(&lock_path).unwrap();
-    let _lock = Flock::lock(lock_file, FlockArg::LockExclusive).map_err(|(_, e)| e).unwrap();
+    let _lock = Flock::lock(lock_file, FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .unwrap();
     let mut cluster = DevCluster::new(&root, 55500)
         .unwrap_or_else(|e| panic!("tests need PostgreSQL (or KEA_TEST_DATABASE_URL): {e}"));
-    cluster.init_if_needed().unwrap_or_else(|e| panic!("initialising the test cluster: {e}"));
-    cluster.start().unwrap_or_else(|e| panic!("starting the test cluster: {e}"));
+    cluster
+        .init_if_needed()
+        .unwrap_or_else(|e| panic!("initialising the test cluster: {e}"));
+    cluster
+        .start()
+        .unwrap_or_else(|e| panic!("starting the test cluster: {e}"));
     let url = cluster.url("postgres");
     // Leave it running for the other test processes and the next run.
     std::mem::forget(cluster);
@@ -112,7 +137,10 @@ fn private_cluster_url() -> String {
 fn with_database(url: &str, database: &str) -> String {
     let options: PgConnectOptions = url.parse().unwrap();
     let base = url.split('?').next().unwrap_or(url);
-    let query = url.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let query = url
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
     let current = options.get_database().unwrap_or("postgres");
     match base.rsplit_once('/') {
         Some((prefix, last)) if last == current => format!("{prefix}/{database}{query}"),
@@ -131,20 +159,33 @@ async fn ensure_template(admin_url: &str) -> String {
                 hash.update(&*m.checksum);
             }
             let digest = hash.finalize();
-            let name = format!("kea_template_{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}", digest[0], digest[1], digest[2], digest[3], digest[4], digest[5]);
+            let name = format!(
+                "kea_template_{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+                digest[0], digest[1], digest[2], digest[3], digest[4], digest[5]
+            );
             let mut admin = PgConnection::connect(admin_url).await.unwrap();
             // One builder across every test process; the others wait, then find it built.
-            sqlx::query("SELECT pg_advisory_lock(7302871)").execute(&mut admin).await.unwrap();
-            let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-                .bind(&name)
-                .fetch_one(&mut admin)
+            sqlx::query("SELECT pg_advisory_lock(7302871)")
+                .execute(&mut admin)
                 .await
                 .unwrap();
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                    .bind(&name)
+                    .fetch_one(&mut admin)
+                    .await
+                    .unwrap();
             if !exists {
                 let building = format!("{name}_build");
                 let run = |sql: String| sqlx::raw_sql(AssertSqlSafe(sql));
-                run(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).execute(&mut admin).await.unwrap();
-                run(format!("CREATE DATABASE {building}")).execute(&mut admin).await.unwrap();
+                run(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                run(format!("CREATE DATABASE {building}"))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
                 let pool = PgPoolOptions::new()
                     .max_connections(1)
                     .connect(&with_database(admin_url, &building))
@@ -153,9 +194,15 @@ async fn ensure_template(admin_url: &str) -> String {
                 kea_store::migrate(&pool).await.unwrap();
                 pool.close().await;
                 // Renamed only once complete, so a crash mid-build never leaves a half template.
-                run(format!("ALTER DATABASE {building} RENAME TO {name}")).execute(&mut admin).await.unwrap();
+                run(format!("ALTER DATABASE {building} RENAME TO {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
             }
-            sqlx::query("SELECT pg_advisory_unlock(7302871)").execute(&mut admin).await.unwrap();
+            sqlx::query("SELECT pg_advisory_unlock(7302871)")
+                .execute(&mut admin)
+                .await
+                .unwrap();
             admin.close().await.ok();
             name
         })

@@ -12,10 +12,20 @@ use kea_secrets::{EnvSecrets, Secret, Secrets, VaultAuth, VaultConfig, VaultSecr
 #[derive(Debug, clap::Args)]
 pub struct LogArgs {
     /// Log filter: `info`, `debug`, `kea_store=debug,sqlx=warn`, …
-    #[arg(long = "log", env = "KEA_LOG", default_value = "info,sqlx=warn", global = true)]
+    #[arg(
+        long = "log",
+        env = "KEA_LOG",
+        default_value = "info,sqlx=warn",
+        global = true
+    )]
     filter: String,
     /// Log line format: `text` or `json`.
-    #[arg(long = "log-format", env = "KEA_LOG_FORMAT", default_value = "text", global = true)]
+    #[arg(
+        long = "log-format",
+        env = "KEA_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
     format: String,
 }
 
@@ -85,7 +95,10 @@ impl HttpArgs {
             }
             None => format!("http://{}", self.listen),
         };
-        Ok(kea_api::ApiConfig { public_url, request_timeout: Duration::from_secs(self.request_timeout_secs) })
+        Ok(kea_api::ApiConfig {
+            public_url,
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+        })
     }
 }
 
@@ -123,7 +136,9 @@ impl SecretsArgs {
         let mut config = VaultConfig::new(addr, auth);
         config.app_mount = self.vault_kv_mount.clone();
         config.app_path = self.vault_kv_path.clone();
-        let vault = VaultSecrets::connect(config).await.with_context(|| format!("connecting to Vault at {addr}"))?;
+        let vault = VaultSecrets::connect(config)
+            .await
+            .with_context(|| format!("connecting to Vault at {addr}"))?;
         Ok(Arc::new(vault))
     }
 }
@@ -143,7 +158,9 @@ impl Credentials {
     /// Reads each credential once, at start-up, from `secrets`.
     pub async fn load(secrets: &dyn Secrets) -> anyhow::Result<Self> {
         Ok(Self {
-            twilio_account_sid: optional(secrets, "TWILIO_ACCOUNT_SID").await?.map(|s| s.expose().to_owned()),
+            twilio_account_sid: optional(secrets, "TWILIO_ACCOUNT_SID")
+                .await?
+                .map(|s| s.expose().to_owned()),
             twilio_auth_token: optional(secrets, "TWILIO_AUTH_TOKEN").await?,
             jwt_secret: optional(secrets, "KEA_JWT_SECRET").await?,
         })

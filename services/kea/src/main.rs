@@ -53,7 +53,10 @@ fn main() -> ExitCode {
         eprintln!("error: {e:#}");
         return ExitCode::FAILURE;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: starting the async runtime: {e}");
@@ -66,10 +69,22 @@ fn main() -> ExitCode {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Migrate(args) => cmd::migrate::run(args).await,
             Command::Store(StoreCommand::Import(args)) => cmd::store_import::run(args).await,
-            Command::Worker(_) => Ok(cmd::unavailable::report("worker", "the order pipeline's background jobs")),
-            Command::Call(_) => Ok(cmd::unavailable::report("call", "the dialog engine and the Twilio webhooks")),
-            Command::Simulate(_) => Ok(cmd::unavailable::report("simulate", "the dialog engine and the Twilio webhooks")),
-            Command::Replay(_) => Ok(cmd::unavailable::report("replay", "recorded calls from the dialog engine")),
+            Command::Worker(_) => Ok(cmd::unavailable::report(
+                "worker",
+                "the order pipeline's background jobs",
+            )),
+            Command::Call(_) => Ok(cmd::unavailable::report(
+                "call",
+                "the dialog engine and the Twilio webhooks",
+            )),
+            Command::Simulate(_) => Ok(cmd::unavailable::report(
+                "simulate",
+                "the dialog engine and the Twilio webhooks",
+            )),
+            Command::Replay(_) => Ok(cmd::unavailable::report(
+                "replay",
+                "recorded calls from the dialog engine",
+            )),
         }
     });
     match result {

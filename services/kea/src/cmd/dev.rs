@@ -15,9 +15,18 @@ use crate::config::{Credentials, DatabaseArgs, HttpArgs, SecretsArgs};
 
 /// The sample stores `kea dev` puts into an empty database, so there is something to call.
 const SAMPLE_STORES: [(&str, &str); 3] = [
-    ("tonys-pizza.json", include_str!("../../../../tests/fixtures/stores/tonys-pizza.json")),
-    ("la-casita.json", include_str!("../../../../tests/fixtures/stores/la-casita.json")),
-    ("bean-there.json", include_str!("../../../../tests/fixtures/stores/bean-there.json")),
+    (
+        "tonys-pizza.json",
+        include_str!("../../../../tests/fixtures/stores/tonys-pizza.json"),
+    ),
+    (
+        "la-casita.json",
+        include_str!("../../../../tests/fixtures/stores/la-casita.json"),
+    ),
+    (
+        "bean-there.json",
+        include_str!("../../../../tests/fixtures/stores/bean-there.json"),
+    ),
 ];
 
 /// The database `kea dev` uses inside its private cluster.
@@ -44,7 +53,12 @@ pub struct DevArgs {
 pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     // Owned here so that every way out of this function (error or Ctrl-C) stops the cluster.
     let mut cluster: Option<DevCluster> = None;
-    let url = match args.db.database_url.as_deref().filter(|u| !u.trim().is_empty()) {
+    let url = match args
+        .db
+        .database_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    {
         Some(url) => url.to_owned(),
         None => {
             let started = start_cluster(&args.data_dir).await?;
@@ -54,23 +68,38 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let pool = args.db.connect(&url).await?;
-    kea_store::migrate(&pool).await.context("applying migrations")?;
-    if kea_store::store_count(&pool).await.context("counting stores")? == 0 {
-        let documents: Vec<(String, String)> =
-            SAMPLE_STORES.iter().map(|(name, text)| ((*name).to_owned(), (*text).to_owned())).collect();
+    kea_store::migrate(&pool)
+        .await
+        .context("applying migrations")?;
+    if kea_store::store_count(&pool)
+        .await
+        .context("counting stores")?
+        == 0
+    {
+        let documents: Vec<(String, String)> = SAMPLE_STORES
+            .iter()
+            .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+            .collect();
         match store_import::import_documents(&pool, &documents).await? {
             Ok(reports) => reports.iter().for_each(|r| println!("Sample store {r}")),
-            Err(problems) => anyhow::bail!("the bundled sample stores were refused: {}", problems.join("; ")),
+            Err(problems) => anyhow::bail!(
+                "the bundled sample stores were refused: {}",
+                problems.join("; ")
+            ),
         }
     }
 
-    fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let secrets = args.secrets.build().await?;
     let mut credentials = Credentials::load(secrets.as_ref()).await?;
     // Test values, so a simulated caller can sign webhooks without a Twilio account.
-    credentials.twilio_account_sid.get_or_insert_with(|| DEV_TWILIO_ACCOUNT_SID.to_owned());
+    credentials
+        .twilio_account_sid
+        .get_or_insert_with(|| DEV_TWILIO_ACCOUNT_SID.to_owned());
     if credentials.twilio_auth_token.is_none() {
-        credentials.twilio_auth_token = Some(kea_secrets::Secret::new(DEV_TWILIO_AUTH_TOKEN.to_owned()));
+        credentials.twilio_auth_token =
+            Some(kea_secrets::Secret::new(DEV_TWILIO_AUTH_TOKEN.to_owned()));
     }
     let jwt_generated = credentials.jwt_secret.is_none();
     if jwt_generated {
@@ -84,18 +113,35 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     println!("  health:     {}/healthz", config.public_url);
     println!("  readiness:  {}/readyz", config.public_url);
     match &cluster {
-        Some(c) => println!("  database:   {} (private cluster in {})", c.url(DEV_DATABASE), c.data_dir().display()),
+        Some(c) => println!(
+            "  database:   {} (private cluster in {})",
+            c.url(DEV_DATABASE),
+            c.data_dir().display()
+        ),
         None => println!("  database:   DATABASE_URL"),
     }
     if jwt_generated {
-        let secret = credentials.jwt_secret.as_ref().map(|s| s.expose()).unwrap_or_default();
-        println!("  KEA_JWT_SECRET (generated, kept in {}): {secret}", args.data_dir.join("jwt-secret").display());
+        let secret = credentials
+            .jwt_secret
+            .as_ref()
+            .map(|s| s.expose())
+            .unwrap_or_default();
+        println!(
+            "  KEA_JWT_SECRET (generated, kept in {}): {secret}",
+            args.data_dir.join("jwt-secret").display()
+        );
     }
     if credentials.twilio_auth_token.as_ref().map(|t| t.expose()) == Some(DEV_TWILIO_AUTH_TOKEN) {
-        println!("  twilio:     test credentials (account {DEV_TWILIO_ACCOUNT_SID}, auth token `{DEV_TWILIO_AUTH_TOKEN}`)");
+        println!(
+            "  twilio:     test credentials (account {DEV_TWILIO_ACCOUNT_SID}, auth token `{DEV_TWILIO_AUTH_TOKEN}`)"
+        );
     }
-    println!("  stores:     tonys-pizza (+15550100001), la-casita (+15550100002), bean-there (+15550100003)");
-    println!("  test calls: `kea call --store tonys-pizza` arrives with the dialog engine; not available yet.");
+    println!(
+        "  stores:     tonys-pizza (+15550100001), la-casita (+15550100002), bean-there (+15550100003)"
+    );
+    println!(
+        "  test calls: `kea call --store tonys-pizza` arrives with the dialog engine; not available yet."
+    );
     println!("Press Ctrl-C to stop.");
     println!();
 
@@ -118,7 +164,10 @@ async fn start_cluster(data_dir: &Path) -> anyhow::Result<DevCluster> {
     let cluster = tokio::task::spawn_blocking(move || -> anyhow::Result<DevCluster> {
         let mut cluster = DevCluster::new(&dir, 54330)?;
         if cluster.init_if_needed()? {
-            println!("Initialised a private PostgreSQL cluster in {}", cluster.data_dir().display());
+            println!(
+                "Initialised a private PostgreSQL cluster in {}",
+                cluster.data_dir().display()
+            );
         }
         cluster.start()?;
         Ok(cluster)
@@ -127,13 +176,19 @@ async fn start_cluster(data_dir: &Path) -> anyhow::Result<DevCluster> {
     .context("starting PostgreSQL")?
     .context("starting the private PostgreSQL cluster")?;
 
-    let mut admin = PgConnection::connect(&cluster.url("postgres")).await.context("connecting to the private cluster")?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(DEV_DATABASE)
-        .fetch_one(&mut admin)
-        .await?;
+    let mut admin = PgConnection::connect(&cluster.url("postgres"))
+        .await
+        .context("connecting to the private cluster")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(DEV_DATABASE)
+            .fetch_one(&mut admin)
+            .await?;
     if !exists {
-        sqlx::raw_sql("CREATE DATABASE kea").execute(&mut admin).await.context("creating the kea database")?;
+        sqlx::raw_sql("CREATE DATABASE kea")
+            .execute(&mut admin)
+            .await
+            .context("creating the kea database")?;
     }
     admin.close().await.ok();
     Ok(cluster)
@@ -148,7 +203,9 @@ fn dev_jwt_secret(data_dir: &Path) -> anyhow::Result<String> {
             return Ok(text.to_owned());
         }
     }
-    let secret: String = (0..32).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
+    let secret: String = (0..32)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create(true)

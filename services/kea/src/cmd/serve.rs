@@ -25,9 +25,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let credentials = Credentials::load(secrets.as_ref()).await?;
     log_credentials(&credentials);
     let pool = args.db.connect(url).await?;
-    let pending = kea_store::pending_migrations(&pool).await.context("reading the applied migrations")?;
+    let pending = kea_store::pending_migrations(&pool)
+        .await
+        .context("reading the applied migrations")?;
     if !pending.is_empty() {
-        tracing::warn!(?pending, "database migrations are not applied: /readyz answers 503 until `kea migrate` runs");
+        tracing::warn!(
+            ?pending,
+            "database migrations are not applied: /readyz answers 503 until `kea migrate` runs"
+        );
     }
     serve(pool, &args.http).await?;
     Ok(ExitCode::SUCCESS)
@@ -37,8 +42,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 pub fn log_credentials(credentials: &Credentials) {
     tracing::info!(
         twilio.account_sid = credentials.twilio_account_sid.as_deref().unwrap_or("unset"),
-        twilio.auth_token = if credentials.twilio_auth_token.is_some() { "set" } else { "unset" },
-        jwt_secret = if credentials.jwt_secret.is_some() { "set" } else { "unset" },
+        twilio.auth_token = if credentials.twilio_auth_token.is_some() {
+            "set"
+        } else {
+            "unset"
+        },
+        jwt_secret = if credentials.jwt_secret.is_some() {
+            "set"
+        } else {
+            "unset"
+        },
         "credentials loaded"
     );
 }
@@ -47,10 +60,17 @@ pub fn log_credentials(credentials: &Credentials) {
 /// bounded by the request timeout) and returns.
 pub async fn serve(pool: PgPool, http: &HttpArgs) -> anyhow::Result<()> {
     let config = http.api_config()?;
-    let listener = TcpListener::bind(http.listen).await.with_context(|| format!("listening on {}", http.listen))?;
-    let local = listener.local_addr().context("reading the listen address")?;
+    let listener = TcpListener::bind(http.listen)
+        .await
+        .with_context(|| format!("listening on {}", http.listen))?;
+    let local = listener
+        .local_addr()
+        .context("reading the listen address")?;
     tracing::info!(listen = %local, public_url = %config.public_url, "kea serve is listening");
-    let state = kea_api::AppState { db: pool, config: std::sync::Arc::new(config) };
+    let state = kea_api::AppState {
+        db: pool,
+        config: std::sync::Arc::new(config),
+    };
     axum::serve(listener, kea_api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

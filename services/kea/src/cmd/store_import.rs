@@ -71,7 +71,11 @@ pub async fn import_documents(
     for (label, text) in documents {
         match Store::parse(text) {
             Ok(store) => stores.push((label, store)),
-            Err(e) => problems.extend(e.problems.iter().map(|p| format!("{label}: {}: {}", p.path, p.message))),
+            Err(e) => problems.extend(
+                e.problems
+                    .iter()
+                    .map(|p| format!("{label}: {}: {}", p.path, p.message)),
+            ),
         }
     }
     // Two files in one batch may not claim the same store or the same number.
@@ -79,10 +83,16 @@ pub async fn import_documents(
     let mut phones: HashMap<&str, &str> = HashMap::new();
     for (label, store) in &stores {
         if let Some(first) = ids.insert(&store.id, label) {
-            problems.push(format!("{label}: $.id: store `{}` is also defined in {first}", store.id));
+            problems.push(format!(
+                "{label}: $.id: store `{}` is also defined in {first}",
+                store.id
+            ));
         }
         if let Some(first) = phones.insert(&store.phone, label) {
-            problems.push(format!("{label}: $.phone: {} is also the number in {first}", store.phone));
+            problems.push(format!(
+                "{label}: $.phone: {} is also the number in {first}",
+                store.phone
+            ));
         }
     }
     if !problems.is_empty() {
@@ -94,7 +104,9 @@ pub async fn import_documents(
         let mut tx = pool.begin().await.context("starting a transaction")?;
         match kea_store::import_store(&mut tx, store).await {
             Ok(_) => {}
-            Err(e @ kea_store::StoreError::PhoneTaken { .. }) => problems.push(format!("{label}: {e}")),
+            Err(e @ kea_store::StoreError::PhoneTaken { .. }) => {
+                problems.push(format!("{label}: {e}"))
+            }
             Err(e) => return Err(e).with_context(|| format!("importing {label}")),
         }
         tx.rollback().await.context("rolling back the dry run")?;
@@ -105,8 +117,12 @@ pub async fn import_documents(
     let mut reports = Vec::new();
     for (label, store) in &stores {
         let mut tx = pool.begin().await.context("starting a transaction")?;
-        let report = kea_store::import_store(&mut tx, store).await.with_context(|| format!("importing {label}"))?;
-        tx.commit().await.with_context(|| format!("committing {label}"))?;
+        let report = kea_store::import_store(&mut tx, store)
+            .await
+            .with_context(|| format!("importing {label}"))?;
+        tx.commit()
+            .await
+            .with_context(|| format!("committing {label}"))?;
         reports.push(report);
     }
     Ok(Ok(reports))

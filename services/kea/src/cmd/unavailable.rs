@@ -32,6 +32,8 @@ pub struct ReplayArgs {
 
 /// Tells the user the command is not available yet and what it waits for; exits with status 2.
 pub fn report(command: &str, needs: &str) -> ExitCode {
-    eprintln!("kea {command} is not available yet: it needs {needs}, which this version of kea does not have.");
+    eprintln!(
+        "kea {command} is not available yet: it needs {needs}, which this version of kea does not have."
+    );
     ExitCode::from(2)
 }

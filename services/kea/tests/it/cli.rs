@@ -7,8 +7,13 @@ fn every_subcommand_has_help() {
     let out = kea().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for sub in ["dev", "serve", "worker", "migrate", "store", "call", "simulate", "replay"] {
-        assert!(text.contains(&format!("  {sub} ")), "`kea --help` lists {sub}:\n{text}");
+    for sub in [
+        "dev", "serve", "worker", "migrate", "store", "call", "simulate", "replay",
+    ] {
+        assert!(
+            text.contains(&format!("  {sub} ")),
+            "`kea --help` lists {sub}:\n{text}"
+        );
         let out = kea().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "kea {sub} --help");
     }
@@ -19,10 +24,18 @@ fn every_subcommand_has_help() {
 
 #[test]
 fn commands_that_are_not_built_yet_say_so_and_fail() {
-    for args in [vec!["worker"], vec!["call", "--store", "tonys-pizza"], vec!["simulate", "x.toml"], vec!["replay", "CA123"]] {
+    for args in [
+        vec!["worker"],
+        vec!["call", "--store", "tonys-pizza"],
+        vec!["simulate", "x.toml"],
+        vec!["replay", "CA123"],
+    ] {
         let out = kea().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?} prints nothing that looks like a result");
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?} prints nothing that looks like a result"
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("is not available yet"), "{args:?}: {err}");
     }
@@ -30,7 +43,11 @@ fn commands_that_are_not_built_yet_say_so_and_fail() {
 
 #[test]
 fn a_missing_database_url_is_explained() {
-    for args in [vec!["migrate"], vec!["serve"], vec!["store", "import", "x.json"]] {
+    for args in [
+        vec!["migrate"],
+        vec!["serve"],
+        vec!["store", "import", "x.json"],
+    ] {
         let out = kea().args(&args).output().unwrap();
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);

@@ -26,11 +26,17 @@ async fn stop(mut child: Child, signal: Signal) -> (bool, String) {
     kill(Pid::from_raw(child.id() as i32), signal).unwrap();
     let started = Instant::now();
     while child.try_wait().unwrap().is_none() {
-        assert!(started.elapsed() < Duration::from_secs(30), "kea dev did not stop");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "kea dev did not stop"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let out = child.wait_with_output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[tokio::test]
@@ -43,33 +49,67 @@ async fn kea_dev_brings_everything_up_and_down_and_reuses_its_cluster() {
 
     let child = start(&data, port);
     assert_eq!(wait_for(&client, &readyz, 200, 60).await, Some(200));
-    let pg_port: u16 = std::fs::read_to_string(data.join("port")).unwrap().trim().parse().unwrap();
+    let pg_port: u16 = std::fs::read_to_string(data.join("port"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let url = format!("postgres://postgres@127.0.0.1:{pg_port}/kea");
     let mut conn = PgConnection::connect(&url).await.unwrap();
-    let stores: Vec<String> = sqlx::query_scalar("SELECT id FROM stores ORDER BY id").fetch_all(&mut conn).await.unwrap();
+    let stores: Vec<String> = sqlx::query_scalar("SELECT id FROM stores ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(stores, ["bean-there", "la-casita", "tonys-pizza"]);
     // A store the developer adds survives restarts (and the samples are not re-imported over it).
-    sqlx::query("UPDATE stores SET name = 'Tony''s Test Kitchen' WHERE id = 'tonys-pizza'").execute(&mut conn).await.unwrap();
+    sqlx::query("UPDATE stores SET name = 'Tony''s Test Kitchen' WHERE id = 'tonys-pizza'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
     conn.close().await.unwrap();
 
     let (ok, stdout) = stop(child, Signal::SIGINT).await;
     assert!(ok, "{stdout}");
-    assert!(stdout.contains("Initialised a private PostgreSQL cluster"), "{stdout}");
-    assert!(stdout.contains("Sample store tonys-pizza: created"), "{stdout}");
-    assert!(stdout.contains(&format!("http://127.0.0.1:{port}/readyz")), "{stdout}");
-    assert!(stdout.contains("Stopped the private PostgreSQL cluster."), "{stdout}");
-    assert!(PgConnection::connect(&url).await.is_err(), "PostgreSQL stopped with kea dev");
+    assert!(
+        stdout.contains("Initialised a private PostgreSQL cluster"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Sample store tonys-pizza: created"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("http://127.0.0.1:{port}/readyz")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Stopped the private PostgreSQL cluster."),
+        "{stdout}"
+    );
+    assert!(
+        PgConnection::connect(&url).await.is_err(),
+        "PostgreSQL stopped with kea dev"
+    );
 
     let child = start(&data, port);
     assert_eq!(wait_for(&client, &readyz, 200, 60).await, Some(200));
     let mut conn = PgConnection::connect(&url).await.unwrap();
-    let name: String = sqlx::query_scalar("SELECT name FROM stores WHERE id = 'tonys-pizza'").fetch_one(&mut conn).await.unwrap();
+    let name: String = sqlx::query_scalar("SELECT name FROM stores WHERE id = 'tonys-pizza'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(name, "Tony's Test Kitchen");
     conn.close().await.unwrap();
     let (ok, stdout) = stop(child, Signal::SIGTERM).await;
     assert!(ok, "{stdout}");
-    assert!(!stdout.contains("Initialised"), "the second start reuses the cluster: {stdout}");
+    assert!(
+        !stdout.contains("Initialised"),
+        "the second start reuses the cluster: {stdout}"
+    );
     assert!(!stdout.contains("Sample store"), "{stdout}");
     let secret = std::fs::read_to_string(data.join("jwt-secret")).unwrap();
-    assert!(stdout.contains(secret.trim()), "the generated JWT secret is printed and kept");
+    assert!(
+        stdout.contains(secret.trim()),
+        "the generated JWT secret is printed and kept"
+    );
 }

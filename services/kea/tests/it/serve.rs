@@ -23,21 +23,42 @@ async fn serves_health_and_readiness_and_stops_cleanly_on_sigterm() {
         .unwrap();
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    assert_eq!(wait_for(&client, &format!("{base}/healthz"), 200, 20).await, Some(200));
+    assert_eq!(
+        wait_for(&client, &format!("{base}/healthz"), 200, 20).await,
+        Some(200)
+    );
 
     let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
     assert_eq!(ready.status().as_u16(), 200);
-    let request_id = ready.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_owned());
-    assert!(request_id.is_some_and(|id| id.len() >= 32), "every response carries a request id");
+    let request_id = ready
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert!(
+        request_id.is_some_and(|id| id.len() >= 32),
+        "every response carries a request id"
+    );
 
     // A migration the database has not seen makes the replica unready, saying why.
-    sqlx::query("DELETE FROM _sqlx_migrations").execute(db.pool()).await.unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations")
+        .execute(db.pool())
+        .await
+        .unwrap();
     let unready = client.get(format!("{base}/readyz")).send().await.unwrap();
     assert_eq!(unready.status().as_u16(), 503);
     let body: serde_json::Value = unready.json().await.unwrap();
     assert_eq!(body["reason"], "migrations not applied (run `kea migrate`)");
     // …while liveness does not depend on the database.
-    assert_eq!(client.get(format!("{base}/healthz")).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(
+        client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
 
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
     let started = Instant::now();
@@ -45,7 +66,10 @@ async fn serves_health_and_readiness_and_stops_cleanly_on_sigterm() {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(started.elapsed() < Duration::from_secs(15), "kea serve did not stop after SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "kea serve did not stop after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "{status}");
@@ -65,8 +89,12 @@ async fn json_logs_are_one_object_per_line() {
     let logs = String::from_utf8_lossy(&out.stderr);
     assert!(logs.lines().count() > 0);
     for line in logs.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
-        assert!(v.get("level").is_some() && v.get("timestamp").is_some(), "{line}");
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            v.get("level").is_some() && v.get("timestamp").is_some(),
+            "{line}"
+        );
     }
 }
 
@@ -75,12 +103,18 @@ async fn an_unreachable_database_is_reported_with_its_address() {
     let port = free_port();
     let out = kea()
         .arg("serve")
-        .env("DATABASE_URL", format!("postgres://kea@127.0.0.1:{port}/kea"))
+        .env(
+            "DATABASE_URL",
+            format!("postgres://kea@127.0.0.1:{port}/kea"),
+        )
         .env("KEA_LISTEN", format!("127.0.0.1:{}", free_port()))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("cannot connect to PostgreSQL at 127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.contains(&format!("cannot connect to PostgreSQL at 127.0.0.1:{port}")),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }

@@ -14,7 +14,12 @@ struct Run {
 }
 
 fn import(db: &TestDb, files: &[PathBuf]) -> Run {
-    let out = kea().args(["store", "import"]).args(files).env("DATABASE_URL", db.url()).output().unwrap();
+    let out = kea()
+        .args(["store", "import"])
+        .args(files)
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap();
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -23,12 +28,25 @@ fn import(db: &TestDb, files: &[PathBuf]) -> Run {
 }
 
 fn migrate(db: &TestDb) {
-    let out = kea().arg("migrate").env("DATABASE_URL", db.url()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kea()
+        .arg("migrate")
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Writes the sample store `name` with `edit` applied into `dir`; returns the path.
-fn write_store(dir: &tempfile::TempDir, file: &str, name: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
+fn write_store(
+    dir: &tempfile::TempDir,
+    file: &str,
+    name: &str,
+    edit: impl FnOnce(&mut Value),
+) -> PathBuf {
     let mut doc: Value = serde_json::from_str(&fixture(name)).unwrap();
     edit(&mut doc);
     let path = dir.path().join(file);
@@ -50,7 +68,10 @@ async fn snapshot(db: &TestDb) -> String {
 }
 
 fn samples(dir: &tempfile::TempDir) -> Vec<PathBuf> {
-    ["tonys-pizza", "la-casita", "bean-there"].iter().map(|n| write_store(dir, &format!("{n}.json"), n, |_| {})).collect()
+    ["tonys-pizza", "la-casita", "bean-there"]
+        .iter()
+        .map(|n| write_store(dir, &format!("{n}.json"), n, |_| {}))
+        .collect()
 }
 
 #[tokio::test]
@@ -66,7 +87,10 @@ async fn imports_every_sample_store_then_reports_no_change() {
     );
     let run = import(&db, &samples(&dir));
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_eq!(run.stdout, "tonys-pizza: unchanged\nla-casita: unchanged\nbean-there: unchanged\n");
+    assert_eq!(
+        run.stdout,
+        "tonys-pizza: unchanged\nla-casita: unchanged\nbean-there: unchanged\n"
+    );
 }
 
 #[tokio::test]
@@ -82,7 +106,10 @@ async fn a_reimport_prints_what_changed() {
     });
     let run = import(&db, &[edited]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_eq!(run.stdout, "tonys-pizza: updated: 1 changed: pizza-cheese; 1 removed (now unavailable): wings\n");
+    assert_eq!(
+        run.stdout,
+        "tonys-pizza: updated: 1 changed: pizza-cheese; 1 removed (now unavailable): wings\n"
+    );
 }
 
 /// Each way a file can be wrong: the message names the file, the JSON path and the problem, the
@@ -110,11 +137,19 @@ async fn invalid_files_are_refused_naming_the_path_and_change_nothing() {
         (
             "missing-group.json",
             "bean-there",
-            Box::new(|d| d["menu"]["items"][0]["modifier_groups"] = serde_json::json!(["no-such-group"])),
+            Box::new(|d| {
+                d["menu"]["items"][0]["modifier_groups"] = serde_json::json!(["no-such-group"])
+            }),
             "$.menu.items[0].modifier_groups[0]",
             "no-such-group",
         ),
-        ("bad-phone.json", "bean-there", Box::new(|d| d["phone"] = "555-0100".into()), "$.phone", "E.164"),
+        (
+            "bad-phone.json",
+            "bean-there",
+            Box::new(|d| d["phone"] = "555-0100".into()),
+            "$.phone",
+            "E.164",
+        ),
         (
             "min-over-max.json",
             "bean-there",
@@ -129,14 +164,31 @@ async fn invalid_files_are_refused_naming_the_path_and_change_nothing() {
             "negative-price.json",
             "bean-there",
             Box::new(|d| {
-                let item = d["menu"]["items"].as_array_mut().unwrap().iter_mut().find(|i| i.get("price_cents").is_some()).unwrap();
+                let item = d["menu"]["items"]
+                    .as_array_mut()
+                    .unwrap()
+                    .iter_mut()
+                    .find(|i| i.get("price_cents").is_some())
+                    .unwrap();
                 item["price_cents"] = (-100).into();
             }),
             "price_cents",
             "-100",
         ),
-        ("same-phone.json", "bean-there", Box::new(|d| d["phone"] = "+15550100001".into()), "$.phone", "tonys-pizza"),
-        ("not-json.json", "bean-there", Box::new(|d| *d = Value::String("{".into())), "$", ""),
+        (
+            "same-phone.json",
+            "bean-there",
+            Box::new(|d| d["phone"] = "+15550100001".into()),
+            "$.phone",
+            "tonys-pizza",
+        ),
+        (
+            "not-json.json",
+            "bean-there",
+            Box::new(|d| *d = Value::String("{".into())),
+            "$",
+            "",
+        ),
     ];
     for (file, name, edit, path, words) in cases {
         let bad = write_store(&dir, file, name, edit);
@@ -145,9 +197,20 @@ async fn invalid_files_are_refused_naming_the_path_and_change_nothing() {
         let run = import(&db, &[good, bad]);
         assert_eq!(run.code, Some(1), "{file}: {}", run.stdout);
         assert!(run.stdout.is_empty(), "{file}: {}", run.stdout);
-        let line = run.stderr.lines().find(|l| l.contains(file)).unwrap_or_else(|| panic!("{file}: {}", run.stderr));
-        assert!(line.contains(path) && line.contains(words), "{file}: expected {path} and {words:?} in: {line}");
-        assert!(run.stderr.contains("Nothing was imported."), "{}", run.stderr);
+        let line = run
+            .stderr
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("{file}: {}", run.stderr));
+        assert!(
+            line.contains(path) && line.contains(words),
+            "{file}: expected {path} and {words:?} in: {line}"
+        );
+        assert!(
+            run.stderr.contains("Nothing was imported."),
+            "{}",
+            run.stderr
+        );
         assert_eq!(snapshot(&db).await, before, "{file} changed the database");
     }
 }
@@ -158,11 +221,21 @@ async fn two_files_claiming_one_number_are_refused_together() {
     let dir = tempfile::tempdir().unwrap();
     migrate(&db);
     let a = write_store(&dir, "a.json", "la-casita", |_| {});
-    let b = write_store(&dir, "b.json", "bean-there", |d| d["phone"] = "+15550100002".into());
+    let b = write_store(&dir, "b.json", "bean-there", |d| {
+        d["phone"] = "+15550100002".into()
+    });
     let run = import(&db, &[a, b]);
     assert_eq!(run.code, Some(1));
-    assert!(run.stderr.contains("b.json: $.phone: +15550100002 is also the number in"), "{}", run.stderr);
-    let stores: i64 = sqlx::query_scalar("SELECT count(*) FROM stores").fetch_one(db.pool()).await.unwrap();
+    assert!(
+        run.stderr
+            .contains("b.json: $.phone: +15550100002 is also the number in"),
+        "{}",
+        run.stderr
+    );
+    let stores: i64 = sqlx::query_scalar("SELECT count(*) FROM stores")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!(stores, 0);
 }
 
@@ -171,5 +244,10 @@ async fn an_unreadable_file_is_named() {
     let db = TestDb::new().await;
     let run = import(&db, &[PathBuf::from("/no/such/store.json")]);
     assert_eq!(run.code, Some(1));
-    assert!(run.stderr.starts_with("/no/such/store.json: cannot read the file"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("/no/such/store.json: cannot read the file"),
+        "{}",
+        run.stderr
+    );
 }
