@@ -42,3 +42,14 @@ ensure_openbao() {
   fi
   command -v bao >/dev/null 2>&1
 }
+
+# Prism, the mock server generated from Twilio's and Square's OpenAPI files, for the tests that
+# check outgoing requests against them (they skip when ../shared/specs is absent).
+ensure_prism() {
+  [ -d ../shared/specs ] || return 0
+  command -v npm >/dev/null 2>&1 || { echo "npm not found: the OpenAPI mock tests will skip"; return 0; }
+  if [ ! -x services/kea-twilio/node_modules/.bin/prism ]; then
+    echo "Installing Prism (npm install @stoplight/prism-cli)..."
+    (cd services/kea-twilio && npm install --silent --no-save --no-package-lock --no-audit --no-fund @stoplight/prism-cli >/dev/null)
+  fi
+}

@@ -2,6 +2,8 @@
 #![warn(missing_docs)]
 
 mod health;
+pub mod pgrst;
+pub mod twilio;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +19,15 @@ pub struct ApiConfig {
     pub public_url: String,
     /// How long one request may take before it is answered 503 (bounds shutdown draining too).
     pub request_timeout: Duration,
+    /// Twilio's auth token: every webhook's signature is checked with it.
+    pub twilio_auth_token: kea_secrets::Secret,
+    /// The Twilio queue a caller who asks for a person is put in (`<Enqueue>`).
+    pub twilio_queue: String,
+    /// The TaskRouter workflow that routes that queue to agents, if any.
+    pub twilio_workflow_sid: Option<String>,
+    /// HS256 secret of the data API's bearer tokens (`KEA_JWT_SECRET`); without it every
+    /// data-API request is answered 500 PGRST300, as PostgREST does.
+    pub jwt_secret: Option<kea_secrets::Secret>,
 }
 
 /// What every handler can reach.
@@ -26,6 +37,22 @@ pub struct AppState {
     pub db: PgPool,
     /// The server's settings.
     pub config: Arc<ApiConfig>,
+    /// Parsed menus, shared by every request.
+    pub menus: Arc<twilio::menus::Menus>,
+    /// The data API's schema cache (loaded on first use, reloaded on `NOTIFY pgrst`).
+    pub schema: Arc<pgrst::schema_cache::SchemaHandle>,
+}
+
+impl AppState {
+    /// State for a server on `db` with `config`.
+    pub fn new(db: PgPool, config: ApiConfig) -> Self {
+        Self {
+            db,
+            config: Arc::new(config),
+            menus: Arc::default(),
+            schema: Arc::default(),
+        }
+    }
 }
 
 /// The whole HTTP surface of `kea serve`.
@@ -33,6 +60,8 @@ pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz));
+        .route("/readyz", get(health::readyz))
+        .nest("/twilio", twilio::routes())
+        .nest("/rest/v1", pgrst::routes());
     kea_telemetry::http_layers(routes, timeout).with_state(state)
 }

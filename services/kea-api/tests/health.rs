@@ -1,7 +1,6 @@
 //! Health and readiness, in process (axum `oneshot`) against a real database.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -14,11 +13,12 @@ fn state(db: sqlx::PgPool) -> AppState {
     let config = ApiConfig {
         public_url: "http://127.0.0.1:8080".to_owned(),
         request_timeout: Duration::from_secs(5),
+        twilio_auth_token: kea_secrets::Secret::new("test-auth-token".to_owned()),
+        twilio_queue: "kea-agents".to_owned(),
+        twilio_workflow_sid: None,
+        jwt_secret: None,
     };
-    AppState {
-        db,
-        config: Arc::new(config),
-    }
+    AppState::new(db, config)
 }
 
 async fn get(state: AppState, path: &str) -> (StatusCode, serde_json::Value) {

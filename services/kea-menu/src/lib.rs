@@ -7,9 +7,12 @@
 //!   a store is passed around; they are always the checked form.
 //! - [`import`]: [`Store::parse`] and its [`StoreFileError`], the only way untrusted JSON becomes a
 //!   [`Store`].
+//! - [`matcher`]: [`matcher::MenuMatcher`], which resolves a caller's words to items, options,
+//!   sizes and categories; shared by the dialog engine and the NER job.
 //! - [`price`]: [`price_order`] and [`PriceError`], the only place an order total is computed.
 
 pub mod import;
+pub mod matcher;
 pub mod price;
 pub mod store;
 

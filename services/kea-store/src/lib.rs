@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod calls;
 pub mod dev_cluster;
 mod import;
 

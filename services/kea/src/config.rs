@@ -80,11 +80,22 @@ pub struct HttpArgs {
     /// Seconds one request may take before it gets 503 (also bounds draining at shutdown).
     #[arg(long, env = "KEA_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
     pub request_timeout_secs: u64,
+    /// Twilio queue for callers who ask for a person.
+    #[arg(long, env = "KEA_TWILIO_QUEUE", default_value = "kea-agents")]
+    pub twilio_queue: String,
+    /// TaskRouter workflow SID that routes the queue to agents (optional).
+    #[arg(long, env = "TWILIO_WORKFLOW_SID")]
+    pub twilio_workflow_sid: Option<String>,
 }
 
 impl HttpArgs {
-    /// The API's configuration.
-    pub fn api_config(&self) -> anyhow::Result<kea_api::ApiConfig> {
+    /// The API's configuration; webhooks are verified with the Twilio auth token in `credentials`.
+    pub fn api_config(&self, credentials: &Credentials) -> anyhow::Result<kea_api::ApiConfig> {
+        let Some(twilio_auth_token) = credentials.twilio_auth_token.clone() else {
+            bail!(
+                "TWILIO_AUTH_TOKEN is not set (in the environment or Vault): webhooks cannot be verified without it"
+            );
+        };
         let public_url = match &self.public_url {
             Some(url) => {
                 let url = url.trim_end_matches('/').to_owned();
@@ -98,6 +109,10 @@ impl HttpArgs {
         Ok(kea_api::ApiConfig {
             public_url,
             request_timeout: Duration::from_secs(self.request_timeout_secs),
+            twilio_auth_token,
+            twilio_queue: self.twilio_queue.clone(),
+            twilio_workflow_sid: self.twilio_workflow_sid.clone().filter(|s| !s.is_empty()),
+            jwt_secret: credentials.jwt_secret.clone(),
         })
     }
 }

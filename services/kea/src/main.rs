@@ -2,6 +2,7 @@
 
 mod cmd;
 mod config;
+mod phone;
 
 use std::process::ExitCode;
 
@@ -32,12 +33,12 @@ enum Command {
     /// Manage stores.
     #[command(subcommand)]
     Store(StoreCommand),
-    /// A phone call from the terminal through the real webhooks. Not available yet.
-    Call(cmd::unavailable::CallArgs),
-    /// Play caller scenarios against a server and report pass/fail and latency. Not available yet.
-    Simulate(cmd::unavailable::SimulateArgs),
-    /// Re-run a recorded call through the current dialog engine. Not available yet.
-    Replay(cmd::unavailable::ReplayArgs),
+    /// A phone call from the terminal through the real webhooks (to `kea dev` by default).
+    Call(cmd::call::CallArgs),
+    /// Play caller scenarios against a server (`kea dev` by default) and report pass/fail and latency.
+    Simulate(cmd::simulate::SimulateArgs),
+    /// Re-run a recorded call's caller turns through the current dialog engine and show differences.
+    Replay(cmd::replay::ReplayArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,18 +74,9 @@ fn main() -> ExitCode {
                 "worker",
                 "the order pipeline's background jobs",
             )),
-            Command::Call(_) => Ok(cmd::unavailable::report(
-                "call",
-                "the dialog engine and the Twilio webhooks",
-            )),
-            Command::Simulate(_) => Ok(cmd::unavailable::report(
-                "simulate",
-                "the dialog engine and the Twilio webhooks",
-            )),
-            Command::Replay(_) => Ok(cmd::unavailable::report(
-                "replay",
-                "recorded calls from the dialog engine",
-            )),
+            Command::Call(args) => cmd::call::run(args).await,
+            Command::Simulate(args) => cmd::simulate::run(args).await,
+            Command::Replay(args) => cmd::replay::run(args).await,
         }
     });
     match result {

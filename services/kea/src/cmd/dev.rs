@@ -107,7 +107,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     }
     serve::log_credentials(&credentials);
 
-    let config = args.http.api_config()?;
+    let config = args.http.api_config(&credentials)?;
     println!();
     println!("kea dev is starting on {}", config.public_url);
     println!("  health:     {}/healthz", config.public_url);
@@ -136,16 +136,33 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
             "  twilio:     test credentials (account {DEV_TWILIO_ACCOUNT_SID}, auth token `{DEV_TWILIO_AUTH_TOKEN}`)"
         );
     }
+    let stores: Vec<(String, String)> = sqlx::query_as("SELECT id, phone FROM stores ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .context("listing stores")?;
+    let listed: Vec<String> = stores
+        .iter()
+        .map(|(id, phone)| format!("{id} ({phone})"))
+        .collect();
+    println!("  stores:     {}", listed.join(", "));
     println!(
-        "  stores:     tonys-pizza (+15550100001), la-casita (+15550100002), bean-there (+15550100003)"
+        "  webhooks:   {}/twilio/voice (a Twilio number's voice URL)",
+        config.public_url
     );
+    if let Some((id, _)) = stores.first() {
+        println!(
+            "  test call:  kea call --url {} --store {id}   (in another terminal)",
+            config.public_url
+        );
+    }
     println!(
-        "  test calls: `kea call --store tonys-pizza` arrives with the dialog engine; not available yet."
+        "  scenarios:  kea simulate --url {} tests/fixtures/scenarios",
+        config.public_url
     );
     println!("Press Ctrl-C to stop.");
     println!();
 
-    let served = serve::serve(pool.clone(), &args.http).await;
+    let served = serve::serve(pool.clone(), &args.http, config).await;
     pool.close().await;
     if let Some(mut c) = cluster.take() {
         tokio::task::spawn_blocking(move || c.stop())

@@ -1,7 +1,10 @@
 //! One module per subcommand.
 
+pub mod call;
 pub mod dev;
 pub mod migrate;
+pub mod replay;
 pub mod serve;
+pub mod simulate;
 pub mod store_import;
 pub mod unavailable;

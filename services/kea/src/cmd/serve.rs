@@ -34,7 +34,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "database migrations are not applied: /readyz answers 503 until `kea migrate` runs"
         );
     }
-    serve(pool, &args.http).await?;
+    let config = args.http.api_config(&credentials)?;
+    serve(pool, &args.http, config).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -58,8 +59,11 @@ pub fn log_credentials(credentials: &Credentials) {
 
 /// Serves HTTP on `http.listen` until SIGINT or SIGTERM, then drains in-flight requests (each is
 /// bounded by the request timeout) and returns.
-pub async fn serve(pool: PgPool, http: &HttpArgs) -> anyhow::Result<()> {
-    let config = http.api_config()?;
+pub async fn serve(
+    pool: PgPool,
+    http: &HttpArgs,
+    config: kea_api::ApiConfig,
+) -> anyhow::Result<()> {
     let listener = TcpListener::bind(http.listen)
         .await
         .with_context(|| format!("listening on {}", http.listen))?;
@@ -67,10 +71,7 @@ pub async fn serve(pool: PgPool, http: &HttpArgs) -> anyhow::Result<()> {
         .local_addr()
         .context("reading the listen address")?;
     tracing::info!(listen = %local, public_url = %config.public_url, "kea serve is listening");
-    let state = kea_api::AppState {
-        db: pool,
-        config: std::sync::Arc::new(config),
-    };
+    let state = kea_api::AppState::new(pool, config);
     axum::serve(listener, kea_api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

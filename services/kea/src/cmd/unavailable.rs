@@ -7,29 +7,6 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct WorkerArgs {}
 
-/// `kea call`
-#[derive(Debug, clap::Args)]
-pub struct CallArgs {
-    /// The store to phone (its id, e.g. tonys-pizza).
-    #[arg(long)]
-    pub store: String,
-}
-
-/// `kea simulate`
-#[derive(Debug, clap::Args)]
-pub struct SimulateArgs {
-    /// Scenario files or folders.
-    #[arg(required = true)]
-    pub paths: Vec<std::path::PathBuf>,
-}
-
-/// `kea replay`
-#[derive(Debug, clap::Args)]
-pub struct ReplayArgs {
-    /// The CallSid of a recorded call.
-    pub call_sid: String,
-}
-
 /// Tells the user the command is not available yet and what it waits for; exits with status 2.
 pub fn report(command: &str, needs: &str) -> ExitCode {
     eprintln!(

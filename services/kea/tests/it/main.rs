@@ -1,9 +1,12 @@
 //! End-to-end tests of the `kea` binary: real processes, real PostgreSQL, HTTP over loopback.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
+mod call;
 mod cli;
+mod conformance;
 mod dev;
 mod serve;
+mod simulate;
 mod store_import;
 
 use std::net::TcpListener;
@@ -21,6 +24,8 @@ pub fn kea() -> Command {
         "VAULT_ADDR",
         "VAULT_TOKEN",
         "VAULT_ROLE",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_ACCOUNT_SID",
     ] {
         cmd.env_remove(var);
     }
@@ -65,4 +70,43 @@ pub async fn wait_for(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     last
+}
+
+/// The data-API signing secret the test servers use.
+pub const TEST_JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789";
+
+/// A `kea serve` process on a free port, stopped (SIGTERM, then waited for) when dropped.
+pub struct Server {
+    child: std::process::Child,
+    /// Where it listens.
+    pub url: String,
+}
+
+impl Server {
+    /// Starts `kea serve` on `database_url` with `auth_token` and waits until it answers.
+    pub async fn start(database_url: &str, auth_token: &str) -> Self {
+        let port = free_port();
+        let child = kea()
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("KEA_LISTEN", format!("127.0.0.1:{port}"))
+            .env("TWILIO_AUTH_TOKEN", auth_token)
+            .env("KEA_JWT_SECRET", TEST_JWT_SECRET)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let up = wait_for(&reqwest::Client::new(), &format!("{url}/healthz"), 200, 20).await;
+        assert_eq!(up, Some(200), "kea serve did not come up");
+        Self { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).ok();
+        self.child.wait().ok();
+    }
 }

@@ -17,6 +17,7 @@ async fn serves_health_and_readiness_and_stops_cleanly_on_sigterm() {
         .arg("serve")
         .env("DATABASE_URL", db.url())
         .env("KEA_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TWILIO_AUTH_TOKEN", "test-auth-token")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -117,4 +118,18 @@ async fn an_unreachable_database_is_reported_with_its_address() {
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
+}
+
+#[tokio::test]
+async fn serve_refuses_to_start_without_a_twilio_auth_token() {
+    let db = TestDb::new().await;
+    let out = kea()
+        .arg("serve")
+        .env("DATABASE_URL", db.url())
+        .env("KEA_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TWILIO_AUTH_TOKEN is not set"), "{err}");
 }

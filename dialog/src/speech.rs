@@ -1,0 +1,229 @@
+//! What the engine says, in English and Spanish: short sentences for the phone.
+//!
+//! Every prompt is built here from menu data, so wording lives in one place. Money is said as
+//! dollars and cents (`$20.65`), item names as the menu spells them, quantities as words.
+
+use kea_menu::{Item, Menu};
+
+use crate::Language;
+use crate::order::Draft;
+
+/// Picks the English or Spanish text.
+pub(crate) fn pick(lang: Language, en: &str, es: &str) -> String {
+    match lang {
+        Language::En => en.to_owned(),
+        Language::Es => es.to_owned(),
+    }
+}
+
+/// `cents` as `$12.34`.
+pub(crate) fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    format!("{sign}${}.{:02}", cents / 100, cents % 100)
+}
+
+/// "a, b and c" / "a, b y c".
+pub(crate) fn list(lang: Language, items: &[String], or: bool) -> String {
+    let joiner = match (lang, or) {
+        (Language::En, false) => " and ",
+        (Language::En, true) => " or ",
+        (Language::Es, false) => " y ",
+        (Language::Es, true) => " o ",
+    };
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{}{joiner}{last}", rest.join(", ")),
+    }
+}
+
+fn count_word(lang: Language, n: u32, next: &str) -> String {
+    const EN: [&str; 13] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve",
+    ];
+    const ES: [&str; 13] = [
+        "cero", "un", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez",
+        "once", "doce",
+    ];
+    match (lang, n) {
+        (Language::En, 1) => {
+            if next.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
+                "an".to_owned()
+            } else {
+                "a".to_owned()
+            }
+        }
+        (Language::En, n) if n <= 12 => EN[n as usize].to_owned(),
+        // Spanish articles agree with a gender the menu does not give: say the digit.
+        (Language::Es, 1) => "1".to_owned(),
+        (Language::Es, n) if n <= 12 => ES[n as usize].to_owned(),
+        (_, n) => n.to_string(),
+    }
+}
+
+/// A size as the caller hears it ("large" / "grande").
+pub(crate) fn size_word(lang: Language, size: &str) -> String {
+    if lang == Language::Es {
+        match size.to_lowercase().as_str() {
+            "small" => return "chico".into(),
+            "medium" => return "mediano".into(),
+            "large" => return "grande".into(),
+            _ => {}
+        }
+    }
+    size.to_owned()
+}
+
+/// An option for a Spanish speaker: its Spanish alias when it has one ("sin cebolla"),
+/// without a leading "con" (the sentence already says it).
+fn spanish_name(option: &kea_menu::ModifierOption) -> String {
+    let spanish = option.aliases.iter().find(|a| {
+        let lower = a.to_lowercase();
+        lower.starts_with("sin ")
+            || lower.starts_with("con ")
+            || lower.contains(['á', 'é', 'í', 'ó', 'ú', 'ñ'])
+    });
+    match spanish {
+        Some(alias) => alias.strip_prefix("con ").unwrap_or(alias).to_owned(),
+        None => option_name(&option.name),
+    }
+}
+
+/// An option as said after "with": "add guacamole" is just "guacamole".
+fn option_name(name: &str) -> String {
+    let lower = name.to_lowercase();
+    match lower.strip_prefix("add ") {
+        Some(rest) => rest.to_owned(),
+        None => name.to_owned(),
+    }
+}
+
+fn plural(name: &str, n: u32) -> String {
+    if n == 1 || name.ends_with('s') || name.ends_with('S') {
+        name.to_owned()
+    } else if name.ends_with("ch") || name.ends_with("sh") || name.ends_with('x') {
+        format!("{name}es")
+    } else {
+        format!("{name}s")
+    }
+}
+
+/// "two large Pepperoni Pizzas with extra cheese" / "dos Pepperoni Pizza grande con extra cheese".
+pub(crate) fn describe(lang: Language, menu: &Menu, draft: &Draft, with_count: bool) -> String {
+    let item: &Item = &menu.items[draft.item];
+    let options: Vec<String> = draft
+        .mods
+        .iter()
+        .map(|&(g, o)| {
+            let option = &menu.modifier_groups[g].options[o];
+            match lang {
+                Language::En => option_name(&option.name),
+                Language::Es => spanish_name(option),
+            }
+        })
+        .collect();
+    let size = draft
+        .size
+        .as_deref()
+        .filter(|_| item.sizes.len() > 1 || item.default_size.is_none())
+        .map(|s| size_word(lang, s));
+    let mut out = String::new();
+    match lang {
+        Language::En => {
+            // "Garlic Knots" is already plural: say "an order of Garlic Knots".
+            let plural_name = item.name.ends_with('s') || item.name.ends_with('S');
+            let name = plural(&item.name, draft.quantity);
+            let body = match &size {
+                Some(s) => format!("{s} {name}"),
+                None => name,
+            };
+            if with_count {
+                if plural_name {
+                    let orders = if draft.quantity == 1 {
+                        "order"
+                    } else {
+                        "orders"
+                    };
+                    out.push_str(&format!(
+                        "{} {orders} of ",
+                        count_word(lang, draft.quantity, orders)
+                    ));
+                } else {
+                    out.push_str(&count_word(lang, draft.quantity, &body));
+                    out.push(' ');
+                }
+            }
+            out.push_str(&body);
+            if !options.is_empty() {
+                out.push_str(" with ");
+                out.push_str(&list(lang, &options, false));
+            }
+        }
+        Language::Es => {
+            if with_count {
+                out.push_str(&count_word(lang, draft.quantity, &item.name));
+                out.push(' ');
+            }
+            out.push_str(&item.name);
+            if let Some(s) = &size {
+                out.push(' ');
+                out.push_str(s);
+            }
+            if !options.is_empty() {
+                out.push_str(" con ");
+                out.push_str(&list(lang, &options, false));
+            }
+        }
+    }
+    out
+}
+
+/// The item's name without its category word, for lists ("Pepperoni" in a list of pizzas).
+pub(crate) fn short_name(item: &Item) -> String {
+    let Some(category) = &item.category else {
+        return item.name.clone();
+    };
+    let category_keys: Vec<String> = kea_menu::matcher::tokenize(category)
+        .into_iter()
+        .map(|t| t.key)
+        .collect();
+    let kept: Vec<&str> = item
+        .name
+        .split_whitespace()
+        .filter(|w| {
+            let key = kea_menu::matcher::tokenize(w)
+                .into_iter()
+                .map(|t| t.key)
+                .collect::<Vec<_>>();
+            !(key.len() == 1 && category_keys.contains(&key[0]))
+        })
+        .collect();
+    if kept.is_empty() || kept.len() == item.name.split_whitespace().count() {
+        item.name.clone()
+    } else {
+        kept.join(" ")
+    }
+}
+
+/// What to call a group of items when asking "which … would you like": the category word when
+/// item names use it ("pizza"), else nothing.
+pub(crate) fn category_word(menu: &Menu, items: &[usize]) -> Option<String> {
+    let first = menu.items.get(*items.first()?)?;
+    let category = first.category.as_ref()?;
+    let keys: Vec<String> = kea_menu::matcher::tokenize(category)
+        .into_iter()
+        .map(|t| t.key)
+        .collect();
+    let [key] = keys.as_slice() else { return None };
+    let all_same = items
+        .iter()
+        .all(|&i| menu.items.get(i).and_then(|it| it.category.as_ref()) == Some(category));
+    let used = items.iter().any(|&i| {
+        kea_menu::matcher::tokenize(&menu.items[i].name)
+            .iter()
+            .any(|t| t.key == *key)
+    });
+    (all_same && used).then(|| key.clone())
+}

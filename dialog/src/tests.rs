@@ -1,0 +1,1142 @@
+//! Unit tests of the dialog flow, one behaviour per case, English and Spanish.
+
+use kea_menu::matcher::MenuMatcher;
+use kea_menu::{FulfillmentKind, OrderLine, Store};
+
+use crate::{Context, DialogState, Event, Language, Next, Outcome, Turn, step};
+
+const TONYS: &str = include_str!("../../tests/fixtures/stores/tonys-pizza.json");
+const CASITA: &str = include_str!("../../tests/fixtures/stores/la-casita.json");
+const BEAN: &str = include_str!("../../tests/fixtures/stores/bean-there.json");
+
+fn store(json: &str) -> Store {
+    match Store::parse(json) {
+        Ok(store) => store,
+        Err(err) => panic!("sample store does not parse: {err}"),
+    }
+}
+
+fn event(text: &str) -> Event {
+    match text {
+        "<silence>" => Event::Silence,
+        t if t.starts_with("#") => Event::Digits(t.trim_start_matches('#').to_owned()),
+        t if t.starts_with("~") => Event::Speech {
+            text: t.trim_start_matches('~').to_owned(),
+            confidence: 0.4,
+        },
+        t => Event::Speech {
+            text: t.to_owned(),
+            confidence: 0.93,
+        },
+    }
+}
+
+/// Plays `said` after the greeting; returns the final state, the last turn, and all prompts.
+fn call(store: &Store, said: &[&str]) -> (DialogState, Turn, Vec<String>) {
+    let matcher = MenuMatcher::new(&store.menu);
+    let ctx = Context {
+        store,
+        matcher: &matcher,
+    };
+    let (mut state, mut turn) = step(&DialogState::new("+15557654321"), &Event::Start, &ctx);
+    let mut heard = vec![text_of(&turn)];
+    for s in said {
+        let (next, t) = step(&state, &event(s), &ctx);
+        state = next;
+        turn = t;
+        heard.push(text_of(&turn));
+    }
+    (state, turn, heard)
+}
+
+fn text_of(turn: &Turn) -> String {
+    turn.say
+        .iter()
+        .map(|u| u.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn line(sku: &str, size: Option<&str>, quantity: u32, mods: &[&str]) -> OrderLine {
+    OrderLine {
+        sku: sku.into(),
+        size: size.map(str::to_owned),
+        quantity,
+        modifiers: mods.iter().map(|m| (*m).to_owned()).collect(),
+    }
+}
+
+fn sorted(mut lines: Vec<OrderLine>) -> Vec<OrderLine> {
+    for l in &mut lines {
+        l.modifiers.sort();
+    }
+    lines.sort_by(|a, b| {
+        (&a.sku, &a.size, a.quantity, &a.modifiers).cmp(&(
+            &b.sku,
+            &b.size,
+            b.quantity,
+            &b.modifiers,
+        ))
+    });
+    lines
+}
+
+#[test]
+fn understands_orders() {
+    let tonys = store(TONYS);
+    let casita = store(CASITA);
+    let bean = store(BEAN);
+    type Case<'a> = (&'a str, &'a Store, &'a [&'a str], Vec<OrderLine>);
+    let cases: Vec<Case> = vec![
+        (
+            "several items with word quantities",
+            &tonys,
+            &["Yeah, I'd like two large cheese pizzas and a Caesar salad."],
+            vec![
+                line("pizza-cheese", Some("large"), 2, &[]),
+                line("caesar-salad", None, 1, &[]),
+            ],
+        ),
+        (
+            "a couple of",
+            &tonys,
+            &["A couple of Cokes please"],
+            vec![line("coke-can", None, 2, &[])],
+        ),
+        (
+            "digits",
+            &tonys,
+            &["3 sprites"],
+            vec![line("sprite-can", None, 3, &[])],
+        ),
+        (
+            "near names: Diet Coke is not Coke",
+            &tonys,
+            &["a diet coke and a coke"],
+            vec![
+                line("diet-coke-can", None, 1, &[]),
+                line("coke-can", None, 1, &[]),
+            ],
+        ),
+        (
+            "near names: Mexican Coke",
+            &casita,
+            &["two mexican cokes"],
+            vec![line("mexican-coke", None, 2, &[])],
+        ),
+        (
+            "size in words",
+            &tonys,
+            &["the twelve piece wings with hot sauce"],
+            vec![line("wings", Some("12 piece"), 1, &["sauce-hot"])],
+        ),
+        (
+            "size in digits",
+            &tonys,
+            &["12 piece wings, mild"],
+            vec![line("wings", Some("12 piece"), 1, &["sauce-mild"])],
+        ),
+        (
+            "default size needs no question",
+            &tonys,
+            &["some garlic knots"],
+            vec![line("garlic-knots", None, 1, &[])],
+        ),
+        (
+            "modifiers after the item",
+            &tonys,
+            &["a large pepperoni with extra cheese and mushrooms, thin crust please"],
+            vec![line(
+                "pizza-pepperoni",
+                Some("large"),
+                1,
+                &["extra-cheese", "mushrooms", "thin-crust"],
+            )],
+        ),
+        (
+            "modifier before the item",
+            &casita,
+            &["a chicken quesadilla"],
+            vec![line("quesadilla", None, 1, &["p-pollo"])],
+        ),
+        (
+            "modifier bound to the right item",
+            &casita,
+            &["Three al pastor tacos and two carnitas tacos, no onions on the carnitas."],
+            vec![
+                line("taco-al-pastor", None, 3, &[]),
+                line("taco-carnitas", None, 2, &["no-onion"]),
+            ],
+        ),
+        (
+            "modifier to the nearest item offering it",
+            &casita,
+            &["a burrito with guac and a chicken quesadilla"],
+            vec![
+                line("burrito", None, 1, &["add-guac"]),
+                line("quesadilla", None, 1, &["p-pollo"]),
+            ],
+        ),
+        (
+            "fillers and repetitions",
+            &casita,
+            &["Um, yeah, lemme get uh, the, the chicken quesadilla and, uh, chips and guac."],
+            vec![
+                line("quesadilla", None, 1, &["p-pollo"]),
+                line("chips-guac", None, 1, &[]),
+            ],
+        ),
+        (
+            "one name, two choices",
+            &casita,
+            &["Two Jarritos, one mandarin and one tamarind."],
+            vec![
+                line("jarritos", None, 1, &["j-mandarin"]),
+                line("jarritos", None, 1, &["j-tamarind"]),
+            ],
+        ),
+        (
+            "modifiers around the item",
+            &bean,
+            &["Can I get a large iced oat milk latte with an extra shot?"],
+            vec![line(
+                "latte",
+                Some("large"),
+                1,
+                &["iced", "milk-oat", "extra-shot"],
+            )],
+        ),
+        (
+            "plurals",
+            &bean,
+            &["Two medium cappuccinos and a blueberry muffin."],
+            vec![
+                line("cappuccino", Some("medium"), 2, &[]),
+                line("muffin-blueberry", None, 1, &[]),
+            ],
+        ),
+        (
+            "alias",
+            &bean,
+            &["a small coffee"],
+            vec![line("drip-coffee", Some("small"), 1, &[])],
+        ),
+        (
+            "spanish quantities and size after the item",
+            &casita,
+            &["Hola, quiero tres tacos de asada y una horchata grande."],
+            vec![
+                line("taco-asada", None, 3, &[]),
+                line("horchata", Some("large"), 1, &[]),
+            ],
+        ),
+        (
+            "spanish options",
+            &casita,
+            &["un burrito de pollo con guacamole y sin arroz"],
+            vec![line(
+                "burrito",
+                None,
+                1,
+                &["p-pollo", "add-guac", "no-rice"],
+            )],
+        ),
+        (
+            "correction in the same utterance",
+            &tonys,
+            &["Can I get a small cheese pizza, actually make that a large."],
+            vec![line("pizza-cheese", Some("large"), 1, &[])],
+        ),
+        (
+            "quantity change later",
+            &tonys,
+            &["a sprite", "make that three"],
+            vec![line("sprite-can", None, 3, &[])],
+        ),
+        (
+            "size change later",
+            &tonys,
+            &["a medium pepperoni pizza", "actually make it a large"],
+            vec![line("pizza-pepperoni", Some("large"), 1, &[])],
+        ),
+        (
+            "removal later",
+            &tonys,
+            &[
+                "A large veggie pizza and some garlic knots.",
+                "Actually, scratch the garlic knots.",
+            ],
+            vec![line("pizza-veggie", Some("large"), 1, &[])],
+        ),
+        (
+            "removal of part of a quantity",
+            &tonys,
+            &["three cokes", "take off one coke"],
+            vec![line("coke-can", None, 2, &[])],
+        ),
+        (
+            "replacement later",
+            &tonys,
+            &[
+                "A medium pepperoni pizza and a Sprite.",
+                "Change the Sprite to a Diet Coke.",
+            ],
+            vec![
+                line("pizza-pepperoni", Some("medium"), 1, &[]),
+                line("diet-coke-can", None, 1, &[]),
+            ],
+        ),
+        (
+            "replacement keeps the quantity",
+            &tonys,
+            &["two sprites", "change the sprites to diet cokes"],
+            vec![line("diet-coke-can", None, 2, &[])],
+        ),
+        (
+            "instead of",
+            &tonys,
+            &["a coke", "can I get a sprite instead of the coke"],
+            vec![line("sprite-can", None, 1, &[])],
+        ),
+        (
+            "spanish removal",
+            &casita,
+            &[
+                "tres tacos de pollo y una horchata chica",
+                "quita la horchata",
+            ],
+            vec![line("taco-pollo", None, 3, &[])],
+        ),
+        (
+            "option removed",
+            &tonys,
+            &[
+                "a large cheese pizza with onions and bacon",
+                "remove the onions",
+            ],
+            vec![line("pizza-cheese", Some("large"), 1, &["bacon"])],
+        ),
+        (
+            "price question then I'll take one",
+            &tonys,
+            &["How much is a large cheese pizza?", "Great, I'll take one."],
+            vec![line("pizza-cheese", Some("large"), 1, &[])],
+        ),
+        (
+            "size answer",
+            &tonys,
+            &["Can I get a Hawaiian pizza?", "Medium, please."],
+            vec![line("pizza-hawaiian", Some("medium"), 1, &[])],
+        ),
+        (
+            "choice answer",
+            &tonys,
+            &["the twelve piece wings", "Barbecue."],
+            vec![line("wings", Some("12 piece"), 1, &["sauce-bbq"])],
+        ),
+        (
+            "spanish choice answer",
+            &casita,
+            &["quiero un burrito", "pollo"],
+            vec![line("burrito", None, 1, &["p-pollo"])],
+        ),
+        (
+            "category then choice",
+            &casita,
+            &["two tacos", "carnitas"],
+            vec![line("taco-carnitas", None, 2, &[])],
+        ),
+        (
+            "spanish quantity change",
+            &casita,
+            &["dos tacos de pollo", "mejor que sean tres"],
+            vec![line("taco-pollo", None, 3, &[])],
+        ),
+        (
+            "no wait",
+            &tonys,
+            &["a small coke, no wait, a sprite"],
+            vec![line("sprite-can", None, 1, &[])],
+        ),
+        (
+            "negated item is removed",
+            &tonys,
+            &[
+                "a large cheese pizza and garlic knots",
+                "actually no garlic knots",
+            ],
+            vec![line("pizza-cheese", Some("large"), 1, &[])],
+        ),
+        (
+            "spanish negated item",
+            &casita,
+            &[
+                "tres tacos de pollo y unos chips and salsa",
+                "sin los chips and salsa",
+            ],
+            vec![line("taco-pollo", None, 3, &[])],
+        ),
+        (
+            "size split",
+            &tonys,
+            &["two pepperoni pizzas, one large and one small"],
+            vec![
+                line("pizza-pepperoni", Some("large"), 1, &[]),
+                line("pizza-pepperoni", Some("small"), 1, &[]),
+            ],
+        ),
+        (
+            "category with a size, then items",
+            &tonys,
+            &["two large pizzas, one pepperoni and one cheese"],
+            vec![
+                line("pizza-pepperoni", Some("large"), 1, &[]),
+                line("pizza-cheese", Some("large"), 1, &[]),
+            ],
+        ),
+        (
+            "split by option with 'with'",
+            &bean,
+            &["two large americanos, one with an extra shot"],
+            vec![
+                line("americano", Some("large"), 1, &["extra-shot"]),
+                line("americano", Some("large"), 1, &[]),
+            ],
+        ),
+        (
+            "flavour after 'of'",
+            &tonys,
+            &["a two liter of diet coke"],
+            vec![line("soda-2l", None, 1, &["flavor-diet-coke"])],
+        ),
+        (
+            "spanish ellipsis",
+            &casita,
+            &["cuatro tacos al pastor y dos de pollo"],
+            vec![
+                line("taco-al-pastor", None, 4, &[]),
+                line("taco-pollo", None, 2, &[]),
+            ],
+        ),
+        (
+            "restating at the read-back",
+            &tonys,
+            &[
+                "a coke",
+                "no",
+                "pickup",
+                "Mo",
+                "yes",
+                "no, I said two cokes",
+            ],
+            vec![line("coke-can", None, 2, &[])],
+        ),
+        (
+            "make that names its line",
+            &tonys,
+            &["two sprites and a caesar salad", "make that three sprites"],
+            vec![
+                line("sprite-can", None, 3, &[]),
+                line("caesar-salad", None, 1, &[]),
+            ],
+        ),
+        (
+            "offer accepted with details",
+            &tonys,
+            &["do you have wings?", "yeah, twelve piece with hot sauce"],
+            vec![line("wings", Some("12 piece"), 1, &["sauce-hot"])],
+        ),
+        (
+            "fuzzy then yes",
+            &tonys,
+            &["a large pepper only pizza", "yes"],
+            vec![line("pizza-pepperoni", Some("large"), 1, &[])],
+        ),
+        (
+            "a number that names a size",
+            &tonys,
+            &["twelve wings, mild"],
+            vec![line("wings", Some("12 piece"), 1, &["sauce-mild"])],
+        ),
+        (
+            "a dozen names a size",
+            &tonys,
+            &["a dozen wings with barbecue sauce"],
+            vec![line("wings", Some("12 piece"), 1, &["sauce-bbq"])],
+        ),
+        (
+            "not a X, a Y",
+            &tonys,
+            &["a sprite", "not a sprite, a diet coke"],
+            vec![line("diet-coke-can", None, 1, &[])],
+        ),
+        (
+            "three of those",
+            &tonys,
+            &["a caesar salad", "actually I'll need three of those"],
+            vec![line("caesar-salad", None, 3, &[])],
+        ),
+        (
+            "fuzzy then no",
+            &tonys,
+            &["a large pepper only pizza", "no"],
+            vec![],
+        ),
+        (
+            "low confidence then yes",
+            &tonys,
+            &["~a medium hawaiian pizza", "yes that's right"],
+            vec![line("pizza-hawaiian", Some("medium"), 1, &[])],
+        ),
+    ];
+    for (name, store, said, want) in cases {
+        let (state, _, heard) = call(store, said);
+        assert_eq!(
+            sorted(state.lines()),
+            sorted(want),
+            "{name}: heard {heard:#?}"
+        );
+    }
+}
+
+/// (case, store, said, what the last prompt must contain)
+#[test]
+fn asks_the_right_question() {
+    let tonys = store(TONYS);
+    let casita = store(CASITA);
+    let bean = store(BEAN);
+    let cases: Vec<(&str, &Store, &[&str], &[&str])> = vec![
+        (
+            "greeting",
+            &tonys,
+            &[],
+            &["Tony's Pizza", "What can I get for you?"],
+        ),
+        (
+            "size",
+            &tonys,
+            &["a hawaiian pizza"],
+            &["What size", "small, medium or large?"],
+        ),
+        (
+            "spanish size",
+            &casita,
+            &["quiero una horchata"],
+            &["tamaño", "chico o grande"],
+        ),
+        (
+            "required choice names its options",
+            &tonys,
+            &["12 piece wings"],
+            &[
+                "Which wing sauce",
+                "mild, hot, barbecue or garlic parmesan?",
+            ],
+        ),
+        (
+            "required choice in spanish",
+            &casita,
+            &["quiero un burrito"],
+            &[
+                "¿Cuál",
+                "al pastor, carne asada, chicken, carnitas o veggie?",
+            ],
+        ),
+        (
+            "anything else",
+            &tonys,
+            &["a large cheese pizza"],
+            &["Anything else?"],
+        ),
+        (
+            "pickup or delivery when both are offered",
+            &tonys,
+            &["a large cheese pizza", "that's all"],
+            &["pickup or delivery?"],
+        ),
+        (
+            "no fulfillment question when only pickup",
+            &bean,
+            &["a croissant", "that's it"],
+            &["What name"],
+        ),
+        (
+            "address for delivery",
+            &tonys,
+            &["a large cheese pizza for delivery", "no that's all"],
+            &["delivery address?"],
+        ),
+        (
+            "delivery minimum",
+            &tonys,
+            &["a coke for delivery", "that's all"],
+            &["$15.00", "What else would you like to add?"],
+        ),
+        (
+            "name",
+            &tonys,
+            &["a large cheese pizza", "that's all", "pickup"],
+            &["What name"],
+        ),
+        (
+            "phone by its last four digits",
+            &tonys,
+            &["a large cheese pizza", "that's all", "pickup", "It's Maria"],
+            &["ending in 4321"],
+        ),
+        (
+            "read-back with the total",
+            &tonys,
+            &[
+                "a large pepperoni pizza",
+                "that's all",
+                "pickup",
+                "It's Maria",
+                "yes",
+            ],
+            &[
+                "a large Pepperoni Pizza",
+                "Maria",
+                "$20.65",
+                "Is that correct?",
+            ],
+        ),
+        (
+            "delivery read-back with the fee",
+            &tonys,
+            &[
+                "a medium meat lovers pizza for delivery",
+                "no",
+                "42 Elm Street, apartment 3B.",
+                "Kevin",
+                "yes",
+            ],
+            &[
+                "42 Elm Street, apartment 3B",
+                "$3.00 delivery fee",
+                "$22.56",
+            ],
+        ),
+        (
+            "spanish read-back",
+            &casita,
+            &["quiero tres tacos de asada", "no, es todo", "Lupita", "sí"],
+            &["Su orden", "Lupita", "¿Es correcto?"],
+        ),
+        (
+            "read-back fix reads back again",
+            &tonys,
+            &[
+                "A medium pepperoni pizza and a Sprite.",
+                "no that's all",
+                "pickup",
+                "Omar",
+                "yes",
+                "No, change the Sprite to a Diet Coke.",
+            ],
+            &["Diet Coke instead of", "Is that correct?"],
+        ),
+        (
+            "read-back no asks what to change",
+            &tonys,
+            &["a coke", "no", "pickup", "Omar", "yes", "no"],
+            &["What would you like to change?"],
+        ),
+        (
+            "fuzzy match is confirmed",
+            &tonys,
+            &["a large pepper only pizza"],
+            &["Did you say a large Pepperoni Pizza?"],
+        ),
+        (
+            "low confidence is confirmed",
+            &tonys,
+            &["~a large cheese pizza"],
+            &["Did you say a large Cheese Pizza?"],
+        ),
+        (
+            "spanish confirmation",
+            &casita,
+            &["~quiero tres tacos de asada"],
+            &["¿Es correcto?"],
+        ),
+        (
+            "after no, ask again",
+            &tonys,
+            &["a large pepper only pizza", "no"],
+            &["What would you like?"],
+        ),
+        (
+            "menu question",
+            &tonys,
+            &["What kind of pizzas do you have?"],
+            &[
+                "Cheese, Pepperoni, Margherita, Veggie Supreme, Hawaiian and Meat Lovers",
+                "What would you like?",
+            ],
+        ),
+        (
+            "price question",
+            &tonys,
+            &["How much is a large cheese pizza?"],
+            &["$16.99", "Would you like one?"],
+        ),
+        (
+            "price question without a size",
+            &tonys,
+            &["how much is a pepperoni pizza"],
+            &["$12.99 for small", "$18.99 for large"],
+        ),
+        (
+            "spanish price question",
+            &casita,
+            &["¿cuánto cuesta el burrito?"],
+            &["$10.50"],
+        ),
+        (
+            "unknown item refused with alternatives",
+            &tonys,
+            &["Do you guys have calzones?"],
+            &[
+                "Sorry, we don't have calzones",
+                "pizza",
+                "What would you like?",
+            ],
+        ),
+        (
+            "unknown item",
+            &casita,
+            &["do you have enchiladas"],
+            &["we don't have enchiladas", "tacos"],
+        ),
+        (
+            "spanish unknown item",
+            &casita,
+            &["¿tienen enchiladas?"],
+            &["no tenemos enchiladas"],
+        ),
+        (
+            "silence reprompts",
+            &tonys,
+            &["<silence>"],
+            &["didn't hear", "What can I get for you?"],
+        ),
+        (
+            "not understood reprompts",
+            &tonys,
+            &["blah blah"],
+            &["didn't catch"],
+        ),
+        (
+            "repeat request repeats the question",
+            &tonys,
+            &["a hawaiian pizza", "Sorry, what was that?"],
+            &["What size"],
+        ),
+        (
+            "spanish greeting reply",
+            &casita,
+            &["Hola, quiero dos tacos de pollo"],
+            &["dos Chicken Taco", "¿Algo más?"],
+        ),
+    ];
+    let extra: Vec<(&str, &Store, &[&str], &[&str])> = vec![
+        (
+            "spanish silence",
+            &casita,
+            &["quiero dos tacos de pollo", "<silence>"],
+            &["Perdón, no le escuché.", "¿Algo más?"],
+        ),
+        (
+            "spanish not understood",
+            &casita,
+            &["quiero dos tacos de pollo", "bla bla bla"],
+            &["Perdón, no le entendí."],
+        ),
+        (
+            "spanish name question",
+            &casita,
+            &["quiero dos tacos de pollo", "no, es todo"],
+            &["¿A nombre de quién"],
+        ),
+        (
+            "spanish phone question",
+            &casita,
+            &["quiero dos tacos de pollo", "no, es todo", "Lupita"],
+            &["número que termina en 4321"],
+        ),
+        (
+            "spanish menu question",
+            &casita,
+            &["¿qué tacos tienen?"],
+            &[
+                "De tacos tenemos Al Pastor, Carne Asada, Chicken, Carnitas y Veggie",
+                "¿Qué le gustaría ordenar?",
+            ],
+        ),
+        (
+            "spanish price answer then offer",
+            &casita,
+            &["¿cuánto cuesta una horchata grande?"],
+            &["$3.99", "¿Quiere que se lo agregue?"],
+        ),
+        (
+            "only pickup offered",
+            &casita,
+            &["two chicken tacos for delivery"],
+            &["we only do pickup", "Anything else?"],
+        ),
+        (
+            "keypad phone",
+            &tonys,
+            &["a coke", "no", "pickup", "Mo", "no", "#5552017788"],
+            &["Is that correct?"],
+        ),
+        (
+            "yes to anything else",
+            &tonys,
+            &["a coke", "yes"],
+            &["what else would you like?"],
+        ),
+        (
+            "repeat my order",
+            &tonys,
+            &["two cokes", "can you repeat my order?"],
+            &["So far I have two Cokes.", "Anything else?"],
+        ),
+        (
+            "total question",
+            &tonys,
+            &["a large cheese pizza", "how much is that?"],
+            &["So far your total is $18.48 with tax.", "Anything else?"],
+        ),
+        (
+            "option question",
+            &bean,
+            &["do you have oat milk?"],
+            &[
+                "Yes, we have oat milk for $0.75 extra",
+                "What would you like?",
+            ],
+        ),
+        (
+            "sizes question",
+            &tonys,
+            &["what sizes does the pepperoni come in"],
+            &[
+                "Pepperoni Pizza is $12.99 for small, $15.99 for medium or $18.99 for large",
+                "Would you like one?",
+            ],
+        ),
+    ];
+    for (name, store, said, want) in cases.into_iter().chain(extra) {
+        let (_, turn, heard) = call(store, said);
+        let text = text_of(&turn);
+        for w in want {
+            assert!(
+                text.contains(w),
+                "{name}: {text:?} lacks {w:?}; heard {heard:#?}"
+            );
+        }
+        assert!(
+            matches!(turn.next, Next::Listen { .. }),
+            "{name}: {:?}",
+            turn.next
+        );
+    }
+}
+
+#[test]
+fn ends_calls() {
+    let tonys = store(TONYS);
+    let casita = store(CASITA);
+    let cases: Vec<(&str, &Store, &[&str], Outcome, Next)> = vec![
+        (
+            "real person",
+            &tonys,
+            &["Can I speak to a real person please?"],
+            Outcome::Transferred,
+            Next::Transfer,
+        ),
+        (
+            "agent",
+            &tonys,
+            &["agent"],
+            Outcome::Transferred,
+            Next::Transfer,
+        ),
+        (
+            "manager mid-order",
+            &tonys,
+            &["a coke", "let me talk to the manager"],
+            Outcome::Transferred,
+            Next::Transfer,
+        ),
+        (
+            "spanish person",
+            &casita,
+            &["quiero hablar con una persona"],
+            Outcome::Transferred,
+            Next::Transfer,
+        ),
+        (
+            "three silences",
+            &tonys,
+            &["<silence>", "<silence>", "<silence>"],
+            Outcome::Transferred,
+            Next::Transfer,
+        ),
+        (
+            "three misunderstandings",
+            &tonys,
+            &["blah", "blah blah", "zzz"],
+            Outcome::Transferred,
+            Next::Transfer,
+        ),
+        (
+            "zero on the keypad",
+            &tonys,
+            &["#0"],
+            Outcome::Transferred,
+            Next::Transfer,
+        ),
+        (
+            "cancel",
+            &tonys,
+            &[
+                "I want a large cheese pizza.",
+                "Actually, never mind. Cancel the order.",
+            ],
+            Outcome::Cancelled,
+            Next::Hangup,
+        ),
+        (
+            "forget it",
+            &tonys,
+            &["a coke", "forget it"],
+            Outcome::Cancelled,
+            Next::Hangup,
+        ),
+        (
+            "spanish cancel",
+            &casita,
+            &["quiero un taco de pollo", "cancela la orden"],
+            Outcome::Cancelled,
+            Next::Hangup,
+        ),
+        (
+            "cancel at the read-back",
+            &tonys,
+            &["a coke", "no", "pickup", "Omar", "yes", "no, cancel it"],
+            Outcome::Cancelled,
+            Next::Hangup,
+        ),
+    ];
+    for (name, store, said, outcome, next) in cases {
+        let (state, turn, heard) = call(store, said);
+        assert_eq!(turn.outcome, Some(outcome), "{name}: {heard:#?}");
+        assert_eq!(turn.next, next, "{name}");
+        assert!(turn.order.is_none(), "{name}");
+        assert!(state.ended(), "{name}");
+        assert!(!text_of(&turn).is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn places_the_order() {
+    let tonys = store(TONYS);
+    let (state, turn, heard) = call(
+        &tonys,
+        &[
+            "a large pepperoni pizza",
+            "that's all",
+            "delivery",
+            "42 Elm Street, apartment 3B.",
+            "It's Kevin.",
+            "yes",
+            "yes",
+        ],
+    );
+    assert_eq!(turn.outcome, Some(Outcome::OrderPlaced), "{heard:#?}");
+    assert_eq!(turn.next, Next::Hangup);
+    let Some(order) = turn.order.clone() else {
+        panic!("no order: {heard:#?}")
+    };
+    assert_eq!(
+        order.lines,
+        vec![line("pizza-pepperoni", Some("large"), 1, &[])]
+    );
+    assert_eq!(order.fulfillment, FulfillmentKind::Delivery);
+    assert_eq!(order.customer_name, "Kevin");
+    assert_eq!(order.customer_phone, "+15557654321");
+    assert_eq!(
+        order.delivery_address.as_deref(),
+        Some("42 Elm Street, apartment 3B")
+    );
+    assert_eq!(order.ready_in_minutes, 45);
+    assert!(order.confidence > 0.9 && order.confidence <= 1.0);
+    assert!(text_of(&turn).contains("45 minutes"));
+    assert!(state.ended());
+    // A turn after the end only says goodbye.
+    let matcher = MenuMatcher::new(&tonys.menu);
+    let ctx = Context {
+        store: &tonys,
+        matcher: &matcher,
+    };
+    let (_, after) = step(&state, &event("hello?"), &ctx);
+    assert_eq!(after.next, Next::Hangup);
+    assert_eq!(after.order, None);
+}
+
+#[test]
+fn callback_number_replaces_caller_id() {
+    let tonys = store(TONYS);
+    for (said, want) in [
+        (
+            &[
+                "One small cheese pizza please. You can reach me at 555 201 7788.",
+                "no",
+                "pickup",
+                "Paul",
+                "yes",
+            ][..],
+            "+15552017788",
+        ),
+        (
+            &[
+                "a coke",
+                "no",
+                "pickup",
+                "Paul",
+                "no, use five five five two oh one seven seven eight eight",
+                "yes",
+            ][..],
+            "+15552017788",
+        ),
+        (
+            &[
+                "a coke",
+                "no",
+                "pickup",
+                "Paul",
+                "no",
+                "555-201-7788",
+                "yes",
+            ][..],
+            "+15552017788",
+        ),
+    ] {
+        let (_, turn, heard) = call(&tonys, said);
+        assert_eq!(
+            turn.order.map(|o| o.customer_phone),
+            Some(want.to_owned()),
+            "{heard:#?}"
+        );
+    }
+}
+
+#[test]
+fn low_confidence_lowers_the_order_confidence() {
+    let tonys = store(TONYS);
+    let (_, turn, heard) = call(
+        &tonys,
+        &[
+            "~a large pepper only pizza",
+            "yes",
+            "no",
+            "pickup",
+            "Vic",
+            "yes",
+            "yes",
+        ],
+    );
+    let Some(order) = turn.order else {
+        panic!("no order: {heard:#?}")
+    };
+    assert!(order.confidence < 0.6, "{}", order.confidence);
+}
+
+#[test]
+fn language_follows_the_caller() {
+    let casita = store(CASITA);
+    let tonys = store(TONYS);
+    let (state, turn, _) = call(&casita, &["Hola, quiero tres tacos de asada"]);
+    assert_eq!(state.language(), Language::Es);
+    assert_eq!(turn.language.bcp47(), "es-US");
+    assert!(turn.say.iter().all(|u| u.language == Language::Es));
+    let (state, _, _) = call(
+        &casita,
+        &[
+            "Hola, quiero tres tacos de asada",
+            "actually can I switch to English please",
+        ],
+    );
+    assert_eq!(state.language(), Language::En);
+    // A store without es-US keeps speaking English.
+    let (state, _, _) = call(&tonys, &["hola, quiero una pizza grande de pepperoni"]);
+    assert_eq!(state.language(), Language::En);
+    // Menu words in Spanish do not switch an English caller.
+    let (state, _, _) = call(&casita, &["I'd like two tacos de asada please"]);
+    assert_eq!(state.language(), Language::En);
+    // A store that lists Spanish first greets in Spanish.
+    let mut spanish_first = casita.clone();
+    spanish_first.languages = vec!["es-US".into(), "en-US".into()];
+    let (_, turn, _) = call(&spanish_first, &[]);
+    assert!(text_of(&turn).contains("Gracias por llamar"));
+}
+
+#[test]
+fn steps_are_deterministic_and_states_round_trip() {
+    let tonys = store(TONYS);
+    let matcher = MenuMatcher::new(&tonys.menu);
+    let ctx = Context {
+        store: &tonys,
+        matcher: &matcher,
+    };
+    let said = [
+        "A medium pepperoni pizza and a Sprite.",
+        "no",
+        "pickup",
+        "Omar",
+        "yes",
+        "No, change the Sprite to a Diet Coke.",
+        "yes",
+    ];
+    let mut a = step(&DialogState::new("+15557654321"), &Event::Start, &ctx).0;
+    let mut b = a.clone();
+    for s in said {
+        let (na, ta) = step(&a, &event(s), &ctx);
+        let (nb, tb) = step(&b, &event(s), &ctx);
+        assert_eq!(ta, tb);
+        assert_eq!(na, nb);
+        let json = serde_json::to_string(&na).unwrap_or_default();
+        let back: DialogState =
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+        assert_eq!(back, na);
+        assert!(json.len() < 2000, "state too big: {json}");
+        a = na;
+        b = back;
+    }
+    assert!(a.ended());
+}
+
+#[test]
+fn hints_name_the_menu() {
+    let tonys = store(TONYS);
+    let matcher = MenuMatcher::new(&tonys.menu);
+    let ctx = Context {
+        store: &tonys,
+        matcher: &matcher,
+    };
+    let hints = crate::hints(&ctx);
+    for word in ["Pepperoni Pizza", "Diet Coke", "extra cheese", "12 piece"] {
+        assert!(hints.iter().any(|h| h == word), "{word} not in {hints:?}");
+    }
+    let (_, turn, _) = call(&tonys, &["a hawaiian pizza"]);
+    assert_eq!(
+        turn.next,
+        Next::Listen {
+            hints: vec!["small".into(), "medium".into(), "large".into()]
+        }
+    );
+}

@@ -1,0 +1,247 @@
+//! `Authorization: Bearer <JWT>` → the database role and claims a request runs with.
+//!
+//! HS256 with the server's secret; `exp` and `nbf` are checked when present, with 30 s leeway (as
+//! PostgREST, `exp` is not required). The `role` claim picks one of kea's roles; no token means
+//! `anon`. What each role may read is decided by PostgreSQL (grants and row-level security), not
+//! here.
+
+use axum::http::{HeaderMap, header};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+
+use super::error::PgrstError;
+
+/// Seconds of clock skew allowed on `exp` and `nbf`.
+pub const LEEWAY_SECONDS: u64 = 30;
+
+/// Who a request runs as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthContext {
+    /// The PostgreSQL role (`kea_service`, `kea_merchant`, `kea_agent`, `kea_anon`).
+    pub db_role: &'static str,
+    /// The JWT claims as JSON, for `request.jwt.claims`.
+    pub claims_json: String,
+    /// Whether a valid token was presented (decides 401 or 403 for 42501).
+    pub authenticated: bool,
+}
+
+/// Maps a `role` claim to kea's database role.
+fn db_role(claim: &str) -> Option<&'static str> {
+    match claim {
+        "service" => Some("kea_service"),
+        "merchant" => Some("kea_merchant"),
+        "agent" => Some("kea_agent"),
+        "anon" => Some("kea_anon"),
+        _ => None,
+    }
+}
+
+/// Verifies the request's bearer token, if any, with `secret`.
+pub fn authenticate(headers: &HeaderMap, secret: Option<&str>) -> Result<AuthContext, PgrstError> {
+    let secret = secret.ok_or_else(PgrstError::no_jwt_secret)?;
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(AuthContext {
+            db_role: "kea_anon",
+            claims_json: r#"{"role":"anon"}"#.to_owned(),
+            authenticated: false,
+        });
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| PgrstError::jwt("Invalid Authorization header"))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .ok_or_else(|| PgrstError::jwt("Authorization header is not a Bearer token"))?;
+    if token.is_empty() {
+        return Err(PgrstError::jwt("Empty JWT is sent in Authorization header"));
+    }
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = LEEWAY_SECONDS;
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+        token,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .map_err(|e| {
+        use jsonwebtoken::errors::ErrorKind;
+        PgrstError::jwt(match e.kind() {
+            ErrorKind::ExpiredSignature => "JWT expired",
+            ErrorKind::ImmatureSignature => "JWT not yet valid",
+            ErrorKind::InvalidSignature => "JWT cryptographic operation failed",
+            ErrorKind::InvalidAlgorithm => "Wrong or unsupported encoding algorithm",
+            _ => "JWT could not be decoded",
+        })
+    })?;
+    let claims = data.claims;
+    let role = match claims.get("role") {
+        None => "kea_anon",
+        Some(serde_json::Value::String(r)) => db_role(r).ok_or_else(|| {
+            PgrstError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "42501",
+                format!("permission denied to set role \"{r}\""),
+            )
+        })?,
+        Some(_) => return Err(PgrstError::jwt("The JWT 'role' claim must be a string")),
+    };
+    let claims_json = serde_json::to_string(&claims).map_err(|_| PgrstError::internal())?;
+    Ok(AuthContext {
+        db_role: role,
+        claims_json,
+        authenticated: true,
+    })
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{EncodingKey, Header, encode};
+
+    const SECRET: &str = "test-secret-that-is-long-enough-32b";
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+
+    fn token(claims: serde_json::Value, secret: &str) -> String {
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    fn auth(value: Option<&str>) -> Result<AuthContext, PgrstError> {
+        let mut h = HeaderMap::new();
+        if let Some(v) = value {
+            h.insert(header::AUTHORIZATION, v.parse().unwrap());
+        }
+        authenticate(&h, Some(SECRET))
+    }
+
+    #[test]
+    fn roles_and_claims() {
+        let t = token(
+            serde_json::json!({"role": "merchant", "merchant_id": "m1", "exp": now() + 60}),
+            SECRET,
+        );
+        let a = auth(Some(&format!("Bearer {t}"))).unwrap();
+        assert_eq!(a.db_role, "kea_merchant");
+        assert!(a.claims_json.contains("\"merchant_id\":\"m1\""));
+        assert!(a.authenticated);
+        assert_eq!(auth(None).unwrap().db_role, "kea_anon");
+        // No exp is accepted, as PostgREST does.
+        let t = token(serde_json::json!({"role": "service"}), SECRET);
+        assert_eq!(
+            auth(Some(&format!("Bearer {t}"))).unwrap().db_role,
+            "kea_service"
+        );
+        let t = token(serde_json::json!({"role": "postgres"}), SECRET);
+        assert_eq!(
+            auth(Some(&format!("Bearer {t}")))
+                .unwrap_err()
+                .status
+                .as_u16(),
+            403
+        );
+    }
+
+    #[test]
+    fn leeway_is_thirty_seconds() {
+        let ok = token(
+            serde_json::json!({"role": "service", "exp": now() - 20}),
+            SECRET,
+        );
+        assert!(auth(Some(&format!("Bearer {ok}"))).is_ok());
+        let expired = token(
+            serde_json::json!({"role": "service", "exp": now() - 40}),
+            SECRET,
+        );
+        let e = auth(Some(&format!("Bearer {expired}"))).unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.status.as_u16(), e.message.as_str()),
+            ("PGRST301", 401, "JWT expired")
+        );
+        let early = token(
+            serde_json::json!({"role": "service", "nbf": now() + 60}),
+            SECRET,
+        );
+        assert_eq!(
+            auth(Some(&format!("Bearer {early}"))).unwrap_err().code,
+            "PGRST301"
+        );
+        let soon = token(
+            serde_json::json!({"role": "service", "nbf": now() + 20}),
+            SECRET,
+        );
+        assert!(auth(Some(&format!("Bearer {soon}"))).is_ok());
+    }
+
+    #[test]
+    fn tampered_or_foreign_tokens_are_refused() {
+        let other = token(
+            serde_json::json!({"role": "service"}),
+            "another-secret-another-secret-xx",
+        );
+        assert_eq!(
+            auth(Some(&format!("Bearer {other}"))).unwrap_err().code,
+            "PGRST301"
+        );
+        let t = token(
+            serde_json::json!({"role": "merchant", "merchant_id": "a"}),
+            SECRET,
+        );
+        let mut parts: Vec<&str> = t.split('.').collect();
+        let forged = base64_url(r#"{"role":"service"}"#);
+        parts[1] = &forged;
+        assert_eq!(
+            auth(Some(&format!("Bearer {}", parts.join("."))))
+                .unwrap_err()
+                .code,
+            "PGRST301"
+        );
+        for bad in ["Bearer", "Bearer x.y.z", "Basic abc", "Bearer ..."] {
+            assert_eq!(auth(Some(bad)).unwrap_err().code, "PGRST301", "{bad}");
+        }
+        // alg=none is not HS256.
+        let none = format!(
+            "{}.{}.",
+            base64_url(r#"{"alg":"none","typ":"JWT"}"#),
+            base64_url(r#"{"role":"service"}"#)
+        );
+        assert_eq!(
+            auth(Some(&format!("Bearer {none}"))).unwrap_err().code,
+            "PGRST301"
+        );
+        assert_eq!(
+            authenticate(&HeaderMap::new(), None).unwrap_err().code,
+            "PGRST300"
+        );
+    }
+
+    fn base64_url(s: &str) -> String {
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let b = s.as_bytes();
+        let mut out = String::new();
+        for chunk in b.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, &x)| acc | (u32::from(x) << (16 - 8 * i)));
+            for i in 0..=chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+}

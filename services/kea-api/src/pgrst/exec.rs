@@ -1,0 +1,241 @@
+//! The only stage that talks to PostgreSQL: runs a planned statement in a transaction as the
+//! request's role, loads the schema cache, and listens for `NOTIFY pgrst`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgDatabaseError, PgListener};
+use sqlx::{AssertSqlSafe, PgPool, Row};
+
+use super::auth::AuthContext;
+use super::error::PgrstError;
+use super::schema_cache::{CatalogDoc, SchemaCache, SchemaHandle};
+use super::sql::{Bind, SqlQuery};
+
+/// What a read statement returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbResult {
+    /// The number of rows matching the filters, when counted.
+    pub total: Option<i64>,
+    /// The number of rows in the body.
+    pub page_count: i64,
+    /// The body, JSON text as PostgreSQL assembled it.
+    pub body: String,
+}
+
+/// Runs `q` in one read-only transaction as `auth`'s role with its claims.
+pub async fn execute(
+    pool: &PgPool,
+    q: &SqlQuery,
+    auth: &AuthContext,
+) -> Result<DbResult, PgrstError> {
+    let map = |e| map_error(e, auth.authenticated);
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY")
+        .await
+        .map_err(map)?;
+    // set_config('role', …, true) is `SET LOCAL ROLE` with a bind parameter.
+    sqlx::query("SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)")
+        .bind(auth.db_role)
+        .bind(&auth.claims_json)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+    let mut query = sqlx::query(AssertSqlSafe(q.sql.clone()));
+    for b in &q.binds {
+        query = match b {
+            Bind::Text(s) => query.bind(s.clone()),
+            Bind::TextArray(v) => query.bind(v.clone()),
+            Bind::Int(i) => query.bind(*i),
+        };
+    }
+    let row = query.fetch_one(&mut *tx).await.map_err(map)?;
+    let mut total: Option<i64> = row.try_get("total_count").map_err(map)?;
+    if let Some(count) = &q.planned_count {
+        let mut explain = sqlx::query_scalar::<_, serde_json::Value>(AssertSqlSafe(format!(
+            "EXPLAIN (FORMAT JSON) {}",
+            count.sql
+        )));
+        for b in &count.binds {
+            explain = match b {
+                Bind::Text(s) => explain.bind(s.clone()),
+                Bind::TextArray(v) => explain.bind(v.clone()),
+                Bind::Int(i) => explain.bind(*i),
+            };
+        }
+        let plan = explain.fetch_one(&mut *tx).await.map_err(map)?;
+        total = plan[0]["Plan"]["Plan Rows"].as_f64().map(|n| n as i64);
+    }
+    let result = DbResult {
+        total,
+        page_count: row.try_get("page_count").map_err(map)?,
+        body: row.try_get("body").map_err(map)?,
+    };
+    tx.commit().await.map_err(map)?;
+    Ok(result)
+}
+
+fn map_error(e: sqlx::Error, authenticated: bool) -> PgrstError {
+    match &e {
+        sqlx::Error::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
+                return PgrstError::from_sqlstate(
+                    pg.code(),
+                    pg.message(),
+                    pg.detail(),
+                    pg.hint(),
+                    authenticated,
+                );
+            }
+            tracing::error!(error = %e, "data API: database error without a SQLSTATE");
+            PgrstError::internal()
+        }
+        sqlx::Error::PoolTimedOut => PgrstError::new(
+            axum::http::StatusCode::GATEWAY_TIMEOUT,
+            "PGRST003",
+            "Timed out acquiring connection from connection pool.",
+        ),
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Protocol(_) => {
+            tracing::warn!(error = %e, "data API: database unreachable");
+            PgrstError::unavailable()
+        }
+        _ => {
+            tracing::error!(error = %e, "data API: statement failed");
+            PgrstError::internal()
+        }
+    }
+}
+
+/// The catalog facts of schema `api` as one JSON document (see [`CatalogDoc`]).
+const CATALOG_SQL: &str = r#"
+WITH api_rels AS (
+    SELECT c.oid, c.relname, c.relkind
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'api' AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+),
+columns AS (
+    SELECT r.relname AS "table", a.attname AS "column",
+           pg_catalog.format_type(a.atttypid, a.atttypmod) AS type_sql, a.attnum::int AS position
+    FROM api_rels r
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+),
+sources AS (
+    -- a table of schema api is its own source
+    SELECT r.relname AS "table", a.attname AS "column", r.oid::bigint AS base, a.attname AS base_column
+    FROM api_rels r
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE r.relkind IN ('r', 'p', 'f')
+    UNION
+    -- a view's columns come from the base-table columns its rewrite rule depends on, by name
+    SELECT DISTINCT r.relname, va.attname, d.refobjid::bigint, ba.attname
+    FROM api_rels r
+    JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = r.oid
+    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = rw.oid
+        AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid <> r.oid AND d.refobjsubid > 0
+    JOIN pg_catalog.pg_attribute ba ON ba.attrelid = d.refobjid AND ba.attnum = d.refobjsubid
+    JOIN pg_catalog.pg_attribute va ON va.attrelid = r.oid AND va.attname = ba.attname
+        AND va.attnum > 0 AND NOT va.attisdropped
+    WHERE r.relkind IN ('v', 'm')
+),
+fks AS (
+    SELECT con.conname AS name, con.conrelid::bigint AS "table",
+           array(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+                 JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i) AS columns,
+           con.confrelid::bigint AS foreign_table,
+           array(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+                 JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i) AS foreign_columns
+    FROM pg_catalog.pg_constraint con
+    WHERE con.contype = 'f'
+),
+uniques AS (
+    SELECT con.conrelid::bigint AS "table",
+           array(SELECT a.attname FROM unnest(con.conkey) k(n)
+                 JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n) AS columns
+    FROM pg_catalog.pg_constraint con
+    WHERE con.contype IN ('p', 'u')
+)
+SELECT json_build_object(
+    'columns', coalesce((SELECT json_agg(c) FROM columns c), '[]'),
+    'sources', coalesce((SELECT json_agg(s) FROM sources s), '[]'),
+    'fks', coalesce((SELECT json_agg(f) FROM fks f), '[]'),
+    'uniques', coalesce((SELECT json_agg(u) FROM uniques u), '[]')
+)::text
+"#;
+
+/// Reads schema `api` from the catalog.
+pub async fn load_schema(pool: &PgPool) -> Result<SchemaCache, PgrstError> {
+    let text: String = sqlx::query_scalar(CATALOG_SQL)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "data API: loading the schema cache failed");
+            PgrstError::schema_cache_unavailable()
+        })?;
+    let doc: CatalogDoc = serde_json::from_str(&text).map_err(|e| {
+        tracing::error!(error = %e, "data API: the catalog document does not parse");
+        PgrstError::schema_cache_unavailable()
+    })?;
+    Ok(SchemaCache::from_catalog(&doc))
+}
+
+/// Loads the cache into `handle` now.
+pub async fn reload(pool: &PgPool, handle: &SchemaHandle) -> Result<Arc<SchemaCache>, PgrstError> {
+    let cache = load_schema(pool).await?;
+    tracing::info!(
+        tables = cache.tables.len(),
+        relationships = cache.relationships.len(),
+        "data API schema cache loaded"
+    );
+    Ok(handle.set(cache))
+}
+
+/// Listens on channel `pgrst` and reloads the cache on `reload schema` (or an empty payload, as
+/// PostgREST), and after the listening connection was lost (a notification may have been missed).
+/// Ends when the pool is closed.
+pub fn spawn_schema_listener(pool: PgPool, handle: Arc<SchemaHandle>) {
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(500);
+        while !pool.is_closed() {
+            let mut listener = match PgListener::connect_with(&pool).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "data API: schema listener cannot connect");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen("pgrst").await {
+                tracing::warn!(error = %e, "data API: LISTEN pgrst failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+            backoff = Duration::from_millis(500);
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(n)) => {
+                        if matches!(n.payload(), "" | "reload schema") {
+                            let _ = reload(&pool, &handle).await;
+                        }
+                    }
+                    Ok(None) => {
+                        // The connection was lost; it reconnects on the next call. Reload, since a
+                        // NOTIFY may have been missed meanwhile.
+                        let _ = reload(&pool, &handle).await;
+                    }
+                    Err(e) => {
+                        if !pool.is_closed() {
+                            tracing::warn!(error = %e, "data API: schema listener failed");
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,82 @@
+//! The data API: PostgREST's dialect over schema `api`, served under `/rest/v1`.
+//!
+//! A request goes through pure stages, as in PostgREST's `App.hs`:
+//! [`auth::authenticate`] (JWT → role) → [`request::parse`] (HTTP → [`request::ApiRequest`]) →
+//! [`plan::plan`] (with the [`schema_cache::SchemaCache`]) → [`sql::to_sql`] (one statement, bind
+//! values only) → [`exec::execute`] (the only stage that touches PostgreSQL: one transaction as the
+//! request's role) → [`response::respond`]. Tenancy is enforced by PostgreSQL (roles and
+//! row-level security on the tables under the `api` views), not by these stages.
+//!
+//! Reads only for now (JSON, single object, CSV; exact/planned/estimated counts); writes answer
+//! 405 PGRST117.
+
+pub mod auth;
+pub mod error;
+pub mod exec;
+pub mod plan;
+pub mod request;
+pub mod response;
+pub mod schema_cache;
+pub mod sql;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+
+use crate::AppState;
+use error::PgrstError;
+use schema_cache::SchemaCache;
+
+/// The data API's routes, to be nested under `/rest/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/{resource}", any(handle))
+}
+
+async fn handle(
+    State(state): State<AppState>,
+    Path(resource): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    match serve(&state, &resource, &method, uri.query(), &headers).await {
+        Ok(res) => res,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn serve(
+    state: &AppState,
+    resource: &str,
+    method: &Method,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, PgrstError> {
+    let secret = state.config.jwt_secret.as_ref().map(|s| s.expose());
+    let auth = auth::authenticate(headers, secret)?;
+    let req = request::parse(method, resource, query, headers)?;
+    let cache = schema(state).await?;
+    let plan = plan::plan(&req, &cache)?;
+    let q = sql::to_sql(&plan);
+    let res = exec::execute(&state.db, &q, &auth).await?;
+    response::respond(&plan, res)
+}
+
+/// The schema cache, loaded on first use (and the reload listener started with it).
+async fn schema(state: &AppState) -> Result<Arc<SchemaCache>, PgrstError> {
+    if let Some(c) = state.schema.get() {
+        return Ok(c);
+    }
+    let _loading = state.schema.loading.lock().await;
+    if let Some(c) = state.schema.get() {
+        return Ok(c);
+    }
+    if state.schema.claim_listener() {
+        exec::spawn_schema_listener(state.db.clone(), state.schema.clone());
+    }
+    exec::reload(&state.db, &state.schema).await
+}

@@ -1,0 +1,107 @@
+//! Parsed menus, cached per store and refreshed when the store is re-imported.
+//!
+//! A webhook turn must answer in milliseconds, so the store document is parsed and its matcher
+//! built once per import, not once per turn. Freshness is checked against `stores.updated_at`,
+//! which every turn reads anyway (it comes with the call's row).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use kea_menu::Store;
+use kea_menu::matcher::MenuMatcher;
+use sqlx::PgPool;
+
+/// One store, ready for the dialog engine.
+#[derive(Debug)]
+pub struct StoreBundle {
+    /// The store file.
+    pub store: Store,
+    /// The menu matcher built from it.
+    pub matcher: MenuMatcher,
+    /// Words passed to Twilio's speech recogniser as `hints`.
+    pub hints: Vec<String>,
+    /// The import this bundle was built from.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl StoreBundle {
+    fn build(store: Store, updated_at: DateTime<Utc>) -> Self {
+        let matcher = MenuMatcher::new(&store.menu);
+        let hints = {
+            let ctx = kea_dialog::Context {
+                store: &store,
+                matcher: &matcher,
+            };
+            kea_dialog::hints(&ctx)
+        };
+        Self {
+            store,
+            matcher,
+            hints,
+            updated_at,
+        }
+    }
+
+    /// The dialog engine's view of this store.
+    pub fn context(&self) -> kea_dialog::Context<'_> {
+        kea_dialog::Context {
+            store: &self.store,
+            matcher: &self.matcher,
+        }
+    }
+}
+
+/// Why a store could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum MenuError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] kea_store::StoreError),
+    /// The stored document no longer parses (written by another version of kea).
+    #[error("store `{store_id}` has a document this version cannot read: {reason}")]
+    Unreadable {
+        /// The store.
+        store_id: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// The store was deleted between two reads.
+    #[error("store `{0}` does not exist")]
+    Missing(String),
+}
+
+/// The cache.
+#[derive(Debug, Default)]
+pub struct Menus {
+    by_store: RwLock<HashMap<String, Arc<StoreBundle>>>,
+}
+
+impl Menus {
+    /// The bundle for `store_id` as of `updated_at`, loading it when the cache has none or an older one.
+    pub async fn get(
+        &self,
+        pool: &PgPool,
+        store_id: &str,
+        updated_at: DateTime<Utc>,
+    ) -> Result<Arc<StoreBundle>, MenuError> {
+        if let Ok(map) = self.by_store.read()
+            && let Some(bundle) = map.get(store_id)
+            && bundle.updated_at >= updated_at
+        {
+            return Ok(bundle.clone());
+        }
+        let (document, updated_at) = kea_store::calls::store_document(pool, store_id)
+            .await?
+            .ok_or_else(|| MenuError::Missing(store_id.to_owned()))?;
+        let store = Store::from_json(&document).map_err(|e| MenuError::Unreadable {
+            store_id: store_id.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let bundle = Arc::new(StoreBundle::build(store, updated_at));
+        if let Ok(mut map) = self.by_store.write() {
+            map.insert(store_id.to_owned(), bundle.clone());
+        }
+        Ok(bundle)
+    }
+}

@@ -1,0 +1,98 @@
+//! Twilio's webhooks: the voice call, its turns, status callbacks and the fallback URL.
+//!
+//! Every request must carry a valid `X-Twilio-Signature` for `public_url` + the path and query
+//! Twilio requested ([`SignedForm`]); anything else gets 403 and nothing is recorded. Answers are
+//! TwiML, and errors become TwiML too (an apology and a transfer to a person): a non-2xx answer
+//! would make Twilio play its own error message to the caller.
+
+pub mod menus;
+mod status;
+mod voice;
+
+use axum::extract::{FromRequest, OriginalUri, Request};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Router, body::Bytes};
+
+use crate::AppState;
+
+/// The webhook routes, mounted under `/twilio`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/voice", post(voice::incoming))
+        .route("/voice/turn", post(voice::turn))
+        .route("/status", post(status::call_status))
+        .route("/sms/status", post(status::message_status))
+        .route("/fallback", post(status::fallback))
+}
+
+/// A webhook's form parameters, extracted only when Twilio's signature over them verifies.
+#[derive(Debug)]
+pub struct SignedForm {
+    /// Every parameter, in the order sent.
+    pub params: Vec<(String, String)>,
+    /// The raw body, for typed parsing.
+    pub body: Bytes,
+}
+
+impl SignedForm {
+    /// The parameters as a JSON object, for the replay record.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.params
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+        )
+    }
+}
+
+impl FromRequest<AppState> for SignedForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let path_and_query = req
+            .extensions()
+            .get::<OriginalUri>()
+            .map(|u| u.0.clone())
+            .unwrap_or_else(|| req.uri().clone())
+            .path_and_query()
+            .map(|pq| pq.as_str().to_owned())
+            .unwrap_or_default();
+        let signature = req
+            .headers()
+            .get(kea_twilio::SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let forbidden = || (StatusCode::FORBIDDEN, "invalid Twilio signature").into_response();
+        let Some(signature) = signature else {
+            tracing::warn!(http.path = %path_and_query, "webhook without X-Twilio-Signature refused");
+            return Err(forbidden());
+        };
+        let params = kea_twilio::parse_form(&body).map_err(|_| forbidden())?;
+        let url = format!("{}{}", state.config.public_url, path_and_query);
+        if !kea_twilio::validate_signature(
+            state.config.twilio_auth_token.expose(),
+            &url,
+            &params,
+            &signature,
+        ) {
+            tracing::warn!(http.path = %path_and_query, "webhook with a wrong X-Twilio-Signature refused");
+            return Err(forbidden());
+        }
+        Ok(Self { params, body })
+    }
+}
+
+/// A TwiML document as an HTTP response.
+pub fn twiml(xml: String) -> Response {
+    (
+        [(header::CONTENT_TYPE, kea_twilio::twiml::CONTENT_TYPE)],
+        xml,
+    )
+        .into_response()
+}

@@ -1,0 +1,81 @@
+//! Status callbacks and the fallback URL.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::{SignedForm, twiml};
+use crate::AppState;
+
+/// The call statuses Twilio reports (`CallStatus`).
+const CALL_STATUSES: [&str; 8] = [
+    "queued",
+    "ringing",
+    "in-progress",
+    "completed",
+    "busy",
+    "failed",
+    "no-answer",
+    "canceled",
+];
+
+fn param<'a>(form: &'a SignedForm, name: &str) -> Option<&'a str> {
+    form.params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `POST /twilio/status`: the call's status changed. A call that ends without an outcome (the
+/// caller hung up mid-order) is marked `abandoned`. Always 204: Twilio does not act on the answer.
+pub async fn call_status(State(state): State<AppState>, form: SignedForm) -> Response {
+    let (Some(sid), Some(status)) = (param(&form, "CallSid"), param(&form, "CallStatus")) else {
+        tracing::warn!("status callback without CallSid or CallStatus ignored");
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    if !CALL_STATUSES.contains(&status) {
+        tracing::warn!(call.sid = %sid, call.status = %status, "unknown CallStatus ignored");
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let duration = param(&form, "CallDuration").and_then(|d| d.parse::<i32>().ok());
+    match kea_store::calls::record_status(&state.db, sid, status, duration, &form.to_json()).await {
+        Ok(true) => tracing::info!(call.sid = %sid, call.status = %status, "call status recorded"),
+        Ok(false) => {
+            tracing::warn!(call.sid = %sid, call.status = %status, "status callback for an unknown call")
+        }
+        Err(e) => {
+            // Twilio retries on 5xx, which is what we want when the database hiccups.
+            tracing::error!(call.sid = %sid, error = %e, "recording a call status failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /twilio/sms/status`: a message the server sent changed status.
+pub async fn message_status(form: SignedForm) -> Response {
+    tracing::info!(
+        message.sid = param(&form, "MessageSid").unwrap_or(""),
+        message.status = param(&form, "MessageStatus").unwrap_or(""),
+        "message status"
+    );
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /twilio/fallback`: Twilio could not use our answer (`ErrorCode`, `ErrorUrl`). Apologise
+/// and hand the caller to a person.
+pub async fn fallback(State(state): State<AppState>, form: SignedForm) -> Response {
+    tracing::error!(
+        call.sid = param(&form, "CallSid").unwrap_or(""),
+        twilio.error_code = param(&form, "ErrorCode").unwrap_or(""),
+        twilio.error_url = param(&form, "ErrorUrl").unwrap_or(""),
+        "Twilio used the fallback URL; transferring the caller"
+    );
+    let config = &state.config;
+    twiml(
+        kea_twilio::twiml::Response::new()
+            .say("Sorry, we're having trouble on our end. Let me connect you with someone who can help.", "en-US", None)
+            .enqueue(&config.twilio_queue, config.twilio_workflow_sid.as_deref())
+            .to_xml(),
+    )
+}

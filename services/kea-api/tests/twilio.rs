@@ -1,0 +1,273 @@
+//! The Twilio webhooks in process (axum `oneshot`) against a real database: signatures, call state,
+//! the replay record, repeated deliveries and status callbacks.
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use kea_api::{ApiConfig, AppState, router};
+use kea_test_db::TestDb;
+use tower::ServiceExt;
+
+const TOKEN: &str = "test-auth-token";
+const PUBLIC: &str = "https://kea.example.com";
+const SID: &str = "CA0123456789abcdef0123456789abcdef";
+const TONYS: &str = include_str!("../../../tests/fixtures/stores/tonys-pizza.json");
+
+fn app(db: &TestDb) -> axum::Router {
+    let config = ApiConfig {
+        public_url: PUBLIC.to_owned(),
+        request_timeout: Duration::from_secs(5),
+        twilio_auth_token: kea_secrets::Secret::new(TOKEN.to_owned()),
+        twilio_queue: "kea-agents".to_owned(),
+        twilio_workflow_sid: None,
+        jwt_secret: None,
+    };
+    router(AppState::new(db.pool().clone(), config))
+}
+
+async fn with_tonys() -> TestDb {
+    let db = TestDb::new().await;
+    let store = kea_menu::Store::parse(TONYS).unwrap();
+    let mut tx = db.pool().begin().await.unwrap();
+    kea_store::import_store(&mut tx, &store).await.unwrap();
+    tx.commit().await.unwrap();
+    db
+}
+
+fn params(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut p: Vec<(String, String)> = [
+        ("AccountSid", "AC00000000000000000000000000000000"),
+        ("CallSid", SID),
+        ("From", "+15557654321"),
+        ("To", "+15550100001"),
+        ("Direction", "inbound"),
+        ("CallStatus", "in-progress"),
+        ("ApiVersion", "2010-04-01"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    for (k, v) in extra {
+        p.retain(|(name, _)| name != k);
+        p.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    p
+}
+
+/// POSTs `params` to `path_and_query`, signed as Twilio would sign them (or with `signature`).
+async fn post(
+    app: &axum::Router,
+    path_and_query: &str,
+    params: &[(String, String)],
+    signature: Option<&str>,
+) -> (StatusCode, String) {
+    let body = serde_urlencoded_body(params);
+    let sig = signature.map(str::to_owned).unwrap_or_else(|| {
+        kea_twilio::compute_signature(TOKEN, &format!("{PUBLIC}{path_and_query}"), params)
+    });
+    let req = Request::post(path_and_query)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", sig)
+        .body(Body::from(body))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn serde_urlencoded_body(params: &[(String, String)]) -> String {
+    serde_urlencoded::to_string(params).unwrap()
+}
+
+async fn count(db: &TestDb, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db.pool()).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_forged_or_missing_signature_gets_403_and_records_nothing() {
+    let db = with_tonys().await;
+    let app = app(&db);
+    let p = params(&[]);
+    let (status, _) = post(&app, "/twilio/voice", &p, Some("bm90IGEgc2lnbmF0dXJl")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Signed for another URL (the signature covers the URL, so a replay elsewhere fails).
+    let elsewhere =
+        kea_twilio::compute_signature(TOKEN, "https://evil.example.com/twilio/voice", &p);
+    assert_eq!(
+        post(&app, "/twilio/voice", &p, Some(&elsewhere)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // Signed with another token.
+    let wrong =
+        kea_twilio::compute_signature("another-token", &format!("{PUBLIC}/twilio/voice"), &p);
+    assert_eq!(
+        post(&app, "/twilio/voice", &p, Some(&wrong)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // A parameter changed after signing.
+    let sig = kea_twilio::compute_signature(TOKEN, &format!("{PUBLIC}/twilio/voice"), &p);
+    let tampered = params(&[("From", "+15550000000")]);
+    assert_eq!(
+        post(&app, "/twilio/voice", &tampered, Some(&sig)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    for path in [
+        "/twilio/voice/turn?n=1",
+        "/twilio/status",
+        "/twilio/fallback",
+        "/twilio/sms/status",
+    ] {
+        let req = Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("CallSid=x"))
+            .unwrap();
+        assert_eq!(
+            app.clone().oneshot(req).await.unwrap().status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM calls").await, 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM call_events").await, 0);
+}
+
+#[tokio::test]
+async fn the_explicit_default_port_variant_of_the_url_is_accepted() {
+    let db = with_tonys().await;
+    let app = app(&db);
+    let p = params(&[]);
+    let sig = kea_twilio::compute_signature(TOKEN, "https://kea.example.com:443/twilio/voice", &p);
+    let (status, xml) = post(&app, "/twilio/voice", &p, Some(&sig)).await;
+    assert_eq!(status, StatusCode::OK, "{xml}");
+}
+
+#[tokio::test]
+async fn an_unknown_number_gets_a_polite_goodbye_never_an_error() {
+    let db = with_tonys().await;
+    let (status, xml) = post(
+        &app(&db),
+        "/twilio/voice",
+        &params(&[("To", "+15559999999")]),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        xml.contains("<Say") && xml.ends_with("<Hangup/></Response>"),
+        "{xml}"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM calls").await, 0);
+}
+
+#[tokio::test]
+async fn a_call_is_greeted_recorded_and_each_turn_is_taken_once() {
+    let db = with_tonys().await;
+    let app = app(&db);
+    let (status, greeting) = post(&app, "/twilio/voice", &params(&[]), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        greeting.contains("Tony&apos;s Pizza") || greeting.contains("Tony's Pizza"),
+        "{greeting}"
+    );
+    let action = format!("{PUBLIC}/twilio/voice/turn?n=1");
+    assert!(
+        greeting.contains(&format!("action=\"{action}\"")),
+        "{greeting}"
+    );
+    assert!(
+        greeting.contains("<Redirect"),
+        "silence falls through to a redirect: {greeting}"
+    );
+    assert!(
+        greeting.contains("input=\"speech\"") && greeting.contains("hints=\""),
+        "{greeting}"
+    );
+
+    let speech = params(&[
+        ("SpeechResult", "Can I get a large pepperoni pizza?"),
+        ("Confidence", "0.92"),
+    ]);
+    let (status, first) = post(&app, "/twilio/voice/turn?n=1", &speech, None).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let events = count(&db, "SELECT count(*) FROM call_events").await;
+    let state: serde_json::Value = sqlx::query_scalar("SELECT state FROM calls")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+
+    // Twilio delivers the same turn again: the same answer, nothing new recorded, no second pizza.
+    let (status, again) = post(&app, "/twilio/voice/turn?n=1", &speech, None).await;
+    assert_eq!((status, &again), (StatusCode::OK, &first));
+    assert_eq!(count(&db, "SELECT count(*) FROM call_events").await, events);
+    let state_after: serde_json::Value = sqlx::query_scalar("SELECT state FROM calls")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(state_after, state);
+
+    let (turns, outcome): (i32, Option<String>) =
+        sqlx::query_as("SELECT turns, outcome FROM calls WHERE call_sid = $1")
+            .bind(SID)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!((turns, outcome), (2, None));
+    // The replay record: params in, state, TwiML out with the server time, per turn, in order.
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM call_events WHERE call_sid = $1 ORDER BY seq")
+            .bind(SID)
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        kinds,
+        ["webhook", "state", "twiml", "webhook", "state", "twiml"]
+    );
+    let micros: Vec<Option<i64>> = sqlx::query_scalar(
+        "SELECT server_micros FROM call_events WHERE kind = 'twiml' ORDER BY seq",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert!(
+        micros.iter().all(|m| m.is_some_and(|m| m > 0)),
+        "{micros:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_caller_who_hangs_up_mid_order_leaves_an_abandoned_call() {
+    let db = with_tonys().await;
+    let app = app(&db);
+    post(&app, "/twilio/voice", &params(&[]), None).await;
+    let done = params(&[("CallStatus", "completed"), ("CallDuration", "17")]);
+    let (status, _) = post(&app, "/twilio/status", &done, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (outcome, status, duration, ended): (Option<String>, String, Option<i32>, bool) =
+        sqlx::query_as("SELECT outcome, status, duration_seconds, ended_at IS NOT NULL FROM calls")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        (outcome.as_deref(), status.as_str(), duration, ended),
+        (Some("abandoned"), "completed", Some(17), true)
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM orders").await, 0);
+}
+
+#[tokio::test]
+async fn the_fallback_apologises_and_transfers() {
+    let db = with_tonys().await;
+    let p = params(&[
+        ("ErrorCode", "11200"),
+        ("ErrorUrl", "https://kea.example.com/twilio/voice"),
+    ]);
+    let (status, xml) = post(&app(&db), "/twilio/fallback", &p, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(xml.contains("<Say") && xml.contains("<Enqueue"), "{xml}");
+}
