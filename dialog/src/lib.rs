@@ -829,6 +829,23 @@ fn on_speech(
                 && !an.has_item()
                 && matches!(asked, Asked::Order | Asked::AddMore | Asked::Nothing)
             {
+                if s.lines.is_empty() && s.held.is_empty() {
+                    // "That's all" with nothing ordered: ask once more, then let them go.
+                    if s.misses >= 1 {
+                        return Flow::Cancel;
+                    }
+                    s.misses = s.misses.saturating_add(1);
+                    reply.question = Some((
+                        Asked::Order,
+                        pick(
+                            lang,
+                            "I don't have anything on your order yet. What would you like to order?",
+                            "Todavía no tengo nada en su orden. ¿Qué le gustaría ordenar?",
+                        ),
+                        Vec::new(),
+                    ));
+                    return Flow::Continue;
+                }
                 s.ordering_done = true;
                 understood = true;
             } else if an.yes_no() == Some(true)
@@ -1010,7 +1027,7 @@ fn choose_options(an: &Analysis, group: usize, menu: &kea_menu::Menu) -> Vec<usi
                     .collect::<Vec<_>>()
                     .join(" ");
                 for word in said.split(' ') {
-                    let score = strsim_like(word, &key);
+                    let score = kea_menu::matcher::word_similarity(word, &key);
                     if score >= 0.75 && best.is_none_or(|(s, _)| score > s) {
                         best = Some((score, index));
                     }
@@ -1022,31 +1039,6 @@ fn choose_options(an: &Analysis, group: usize, menu: &kea_menu::Menu) -> Vec<usi
         }
     }
     out
-}
-
-/// Normalised similarity of two words (1 = equal), by edit distance.
-fn strsim_like(a: &str, b: &str) -> f64 {
-    let (la, lb) = (a.chars().count(), b.chars().count());
-    if la.max(lb) < 4 {
-        return if a == b { 1.0 } else { 0.0 };
-    }
-    let distance = levenshtein(a, b);
-    1.0 - distance as f64 / la.max(lb) as f64
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 fn acknowledge(lang: Language, menu: &kea_menu::Menu, work: &Work) -> Option<String> {
@@ -1250,8 +1242,14 @@ fn not_understood(an: &Analysis, ctx: &Context, lang: Language) -> String {
         .into_iter()
         .filter(|w| !NOT_CONTENT.contains(w) && w.chars().any(char::is_alphabetic))
         .collect();
-    let ordering = an.has_any_order_word() || an.menu_question();
-    if content.is_empty() || !ordering || an.has_menu() {
+    // "A small hot chocolate, please": a size or a number says it was an order.
+    let sized = an
+        .matches
+        .iter()
+        .all(|m| m.targets.iter().all(|(t, _)| matches!(t, Target::Size(_))))
+        && (an.has_menu() || an.mentions.iter().any(|m| matches!(m, Mention::Num(_))));
+    let ordering = an.has_any_order_word() || an.menu_question() || sized;
+    if content.is_empty() || !ordering || (an.has_menu() && !sized) {
         return pick(
             lang,
             "Sorry, I didn't catch that.",

@@ -579,7 +579,61 @@ impl<'a> Work<'a> {
                         k += 1;
                         continue;
                     }
+                    // "no onions on the carnitas": the option goes to the line named next.
+                    if !options.is_empty()
+                        && let Some((target, skip)) = self.on_the(ms, k, an, &options)
+                    {
+                        if let Some(&opt) = options
+                            .iter()
+                            .find(|(g, _)| self.accepts(self.lines[target].item, *g))
+                        {
+                            Self::add_mod(&mut self.lines[target], self.menu, opt);
+                            if !clause_lines.contains(&target) {
+                                self.acks.push(Ack::Changed(self.lines[target].clone()));
+                            }
+                        }
+                        k += skip;
+                        continue;
+                    }
                     let backward = self.backward_line(&clause_lines, &options);
+                    // "both with mushrooms": every line of this clause that offers it.
+                    let all_of_them = (1..=2).any(|back| {
+                        k.checked_sub(back).is_some_and(|p| {
+                            matches!(&ms[p], Mention::Word(w) if matches!(w.as_str(), "both" | "all" | "each" | "ambos" | "ambas" | "todos" | "todas"))
+                        })
+                    });
+                    if all_of_them
+                        && item.is_none_or(|(_, kind)| kind != MatchKind::Exact)
+                        && clause_lines.len() > 1
+                    {
+                        let mut any = false;
+                        for &line in &clause_lines {
+                            if let Some(&opt) = options
+                                .iter()
+                                .find(|(g, _)| self.accepts(self.lines[line].item, *g))
+                            {
+                                Self::add_mod(&mut self.lines[line], self.menu, opt);
+                                any = true;
+                            }
+                        }
+                        if any {
+                            k += 1;
+                            continue;
+                        }
+                    }
+                    // "a two liter coke": right after an item that offers it, a flavour.
+                    let right_after = matches!(before, Some(Mention::Menu(p))
+                        if crate::understand::item_kind(&an.matches[*p]).is_some_and(|(i, _)| options.iter().any(|(g, _)| self.accepts(i, *g))));
+                    if right_after
+                        && let Some((line, opt)) = backward.filter(|(l, (g, _))| {
+                            clause_lines.last() == Some(l)
+                                && !self.lines[*l].mods.iter().any(|(dg, _)| dg == g)
+                        })
+                    {
+                        Self::add_mod(&mut self.lines[line], self.menu, opt);
+                        k += 1;
+                        continue;
+                    }
                     // "a two liter of Diet Coke", "jarritos de tamarindo": a flavour of the item.
                     let of_previous = matches!(before, Some(Mention::Word(w)) if matches!(w.as_str(), "of" | "de" | "with" | "con"))
                         && k >= 2
@@ -620,15 +674,26 @@ impl<'a> Work<'a> {
                     if let Some((item, kind)) = item.filter(|_| item_wins) {
                         let fuzzy = kind == MatchKind::Fuzzy;
                         let mut qty_said = qty.take();
-                        // "twelve wings", "a dozen wings": the number names a size ("12 piece").
+                        // "twelve wings", "a dozen wings": the number names a size ("12 piece");
+                        // "ten wings" is a piece count between sizes: ask which size.
+                        let counts: Vec<u32> = self.menu.items[item]
+                            .sizes
+                            .iter()
+                            .filter_map(|z| z.name.split_whitespace().next()?.parse().ok())
+                            .collect();
                         if let Some(n) = qty_said
                             && size.is_none()
-                            && let Some(sized) = self.menu.items[item].sizes.iter().find(|z| {
-                                z.name.split_whitespace().next() == Some(n.to_string().as_str())
-                            })
+                            && !counts.is_empty()
+                            && counts.len() == self.menu.items[item].sizes.len()
                         {
-                            size = Some(sized.name.clone());
-                            qty_said = None;
+                            if let Some(sized) = self.menu.items[item].sizes.iter().find(|z| {
+                                z.name.split_whitespace().next() == Some(n.to_string().as_str())
+                            }) {
+                                size = Some(sized.name.clone());
+                                qty_said = None;
+                            } else if counts.iter().min().is_some_and(|&min| n >= min) {
+                                qty_said = None;
+                            }
                         }
                         let mut draft = Draft {
                             item,

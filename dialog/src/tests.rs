@@ -742,6 +742,18 @@ fn asks_the_right_question() {
     ];
     let extra: Vec<(&str, &Store, &[&str], &[&str])> = vec![
         (
+            "unknown item said as an order",
+            &bean,
+            &["a small hot chocolate please"],
+            &["Sorry, we don't have hot chocolate", "What would you like?"],
+        ),
+        (
+            "done with nothing ordered",
+            &tonys,
+            &["no that's all"],
+            &["I don't have anything on your order yet."],
+        ),
+        (
             "spanish silence",
             &casita,
             &["quiero dos tacos de pollo", "<silence>"],
@@ -851,6 +863,13 @@ fn ends_calls() {
     let tonys = store(TONYS);
     let casita = store(CASITA);
     let cases: Vec<(&str, &Store, &[&str], Outcome, Next)> = vec![
+        (
+            "done twice with nothing ordered",
+            &tonys,
+            &["no that's all", "no that's all"],
+            Outcome::Cancelled,
+            Next::Hangup,
+        ),
         (
             "real person",
             &tonys,

@@ -577,6 +577,16 @@ fn keys_of(phrase: &str) -> Vec<String> {
     tokenize(phrase).into_iter().map(|t| t.key).collect()
 }
 
+/// How alike two words are, 1.0 for equal, by normalised edit distance; words shorter than four
+/// letters only match exactly (one letter changes a short word into another word).
+#[must_use]
+pub fn word_similarity(a: &str, b: &str) -> f64 {
+    if a.chars().count().max(b.chars().count()) < 4 {
+        return if a == b { 1.0 } else { 0.0 };
+    }
+    strsim::normalized_levenshtein(a, b)
+}
+
 /// A small Metaphone-like key: how a word sounds, ignoring vowels and doubled letters, so that
 /// "pepper only" and "pepperoni" come out close.
 #[must_use]
