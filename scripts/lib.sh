@@ -44,12 +44,16 @@ ensure_openbao() {
 }
 
 # Prism, the mock server generated from Twilio's and Square's OpenAPI files, for the tests that
-# check outgoing requests against them (they skip when ../shared/specs is absent).
+# check outgoing requests against them (they skip when ../shared/specs is absent). Installed once
+# under target/prism and named in KEA_PRISM for every crate's tests.
 ensure_prism() {
   [ -d ../shared/specs ] || return 0
   command -v npm >/dev/null 2>&1 || { echo "npm not found: the OpenAPI mock tests will skip"; return 0; }
-  if [ ! -x services/kea-twilio/node_modules/.bin/prism ]; then
+  local prefix="$PWD/target/prism"
+  if [ ! -x "$prefix/node_modules/.bin/prism" ]; then
     echo "Installing Prism (npm install @stoplight/prism-cli)..."
-    (cd services/kea-twilio && npm install --silent --no-save --no-package-lock --no-audit --no-fund @stoplight/prism-cli >/dev/null)
+    mkdir -p "$prefix"
+    npm install --silent --prefix "$prefix" --no-save --no-package-lock --no-audit --no-fund @stoplight/prism-cli >/dev/null
   fi
+  export KEA_PRISM="$prefix/node_modules/.bin/prism"
 }

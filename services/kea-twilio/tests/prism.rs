@@ -3,7 +3,8 @@
 //! (path, basic auth, form fields) and answers 422 when a request breaks it, so this proves that
 //! what `Client` sends is what Twilio accepts.
 //!
-//! Prism comes from `node_modules/.bin/prism` in this crate's folder when installed there
+//! Prism comes from `$KEA_PRISM` (set by `./scripts/test`), else `node_modules/.bin/prism` in this
+//! crate's folder when installed there
 //! (`npm install --no-save @stoplight/prism-cli`), otherwise from `npx --yes
 //! @stoplight/prism-cli`. The test is skipped, saying why, when `../shared` or `npx` is missing.
 
@@ -48,8 +49,12 @@ fn start_prism() -> Result<(Prism, SocketAddr), String> {
         return Err(format!("{} is absent", shared.display()));
     }
     let spec = shared.join("specs/twilio_api_v2010.json");
+    // `./scripts/test` installs Prism once for every crate's tests and names it in KEA_PRISM.
+    let installed = std::env::var_os("KEA_PRISM").map(std::path::PathBuf::from);
     let local = crate_dir.join("node_modules/.bin/prism");
-    let mut cmd = if local.is_file() {
+    let mut cmd = if let Some(prism) = installed.filter(|p| p.is_file()) {
+        Command::new(prism)
+    } else if local.is_file() {
         Command::new(local)
     } else if on_path("npx") {
         let mut c = Command::new("npx");
