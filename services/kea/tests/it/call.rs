@@ -5,26 +5,12 @@ use std::process::Stdio;
 
 use kea_test_db::TestDb;
 
-use crate::{Server, fixture, kea};
+use crate::{Server, import_stores, kea};
 
 #[tokio::test]
 async fn a_terminal_call_places_an_order_through_the_webhooks() {
     let db = TestDb::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("tonys.json");
-    std::fs::write(&store, fixture("tonys-pizza")).unwrap();
-    let import = kea()
-        .args(["store", "import"])
-        .arg(&store)
-        .env("DATABASE_URL", db.url())
-        .output()
-        .unwrap();
-    assert!(
-        import.status.success(),
-        "{}",
-        String::from_utf8_lossy(&import.stderr)
-    );
-
+    import_stores(db.url(), &["tonys-pizza"]);
     let server = Server::start(db.url(), "call-test-token").await;
     let url = server.url.clone();
 

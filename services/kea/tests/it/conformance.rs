@@ -7,7 +7,7 @@ use std::process::Command;
 
 use kea_test_db::TestDb;
 
-use crate::{Server, TEST_JWT_SECRET, kea};
+use crate::{Server, TEST_JWT_SECRET, import_stores};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
@@ -27,17 +27,7 @@ async fn caller_py_passes_every_public_scenario() {
     }
     let db = TestDb::new().await;
     let stores = format!("{ROOT}/tests/fixtures/stores");
-    let import = kea()
-        .args(["store", "import"])
-        .args(["tonys-pizza", "la-casita", "bean-there"].map(|s| format!("{stores}/{s}.json")))
-        .env("DATABASE_URL", db.url())
-        .output()
-        .unwrap();
-    assert!(
-        import.status.success(),
-        "{}",
-        String::from_utf8_lossy(&import.stderr)
-    );
+    import_stores(db.url(), &["tonys-pizza", "la-casita", "bean-there"]);
     let server = Server::start(db.url(), "conformance-token").await;
     let out = tokio::task::spawn_blocking(move || {
         Command::new("python3")

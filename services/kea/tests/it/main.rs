@@ -51,6 +51,22 @@ pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
+/// Imports the sample stores named (`tonys-pizza`, …) with `kea store import`.
+pub fn import_stores(database_url: &str, names: &[&str]) {
+    let dir = format!("{}/../../tests/fixtures/stores", env!("CARGO_MANIFEST_DIR"));
+    let out = kea()
+        .args(["store", "import"])
+        .args(names.iter().map(|n| format!("{dir}/{n}.json")))
+        .env("DATABASE_URL", database_url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Polls `url` until it answers `status` or `seconds` pass; returns the last status seen.
 pub async fn wait_for(
     client: &reqwest::Client,

@@ -3,27 +3,14 @@
 
 use kea_test_db::TestDb;
 
-use crate::{Server, kea};
+use crate::{Server, import_stores, kea};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
 
 #[tokio::test]
 async fn every_public_scenario_passes_over_http_and_replays_identically() {
     let db = TestDb::new().await;
-    let import = kea()
-        .args(["store", "import"])
-        .args(
-            ["tonys-pizza", "la-casita", "bean-there"]
-                .map(|s| format!("{FIXTURES}/stores/{s}.json")),
-        )
-        .env("DATABASE_URL", db.url())
-        .output()
-        .unwrap();
-    assert!(
-        import.status.success(),
-        "{}",
-        String::from_utf8_lossy(&import.stderr)
-    );
+    import_stores(db.url(), &["tonys-pizza", "la-casita", "bean-there"]);
     let server = Server::start(db.url(), "simulate-token").await;
     let url = server.url.clone();
 
