@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/twilio", twilio::routes())
-        .nest("/rest/v1", pgrst::routes());
+        .nest("/rest/v1", pgrst::routes())
+        .route("/rest/v1/", axum::routing::any(pgrst::root));
     kea_telemetry::http_layers(routes, timeout).with_state(state)
 }

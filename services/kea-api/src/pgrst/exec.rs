@@ -117,12 +117,6 @@ WITH api_rels AS (
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = 'api' AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
 ),
-columns AS (
-    SELECT r.relname AS "table", a.attname AS "column",
-           pg_catalog.format_type(a.atttypid, a.atttypmod) AS type_sql, a.attnum::int AS position
-    FROM api_rels r
-    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-),
 sources AS (
     -- a table of schema api is its own source
     SELECT r.relname AS "table", a.attname AS "column", r.oid::bigint AS base, a.attname AS base_column
@@ -141,6 +135,23 @@ sources AS (
         AND va.attnum > 0 AND NOT va.attisdropped
     WHERE r.relkind IN ('v', 'm')
 ),
+columns AS (
+    -- a view's column is not null when a base column it comes from is not null
+    SELECT r.relname AS "table", a.attname AS "column",
+           pg_catalog.format_type(a.atttypid, a.atttypmod) AS type_sql, a.attnum::int AS position,
+           NOT (a.attnotnull OR EXISTS (
+               SELECT FROM sources s
+               JOIN pg_catalog.pg_attribute ba ON ba.attrelid = s.base::oid AND ba.attname = s.base_column
+               WHERE s."table" = r.relname AND s."column" = a.attname AND ba.attnotnull
+           )) AS nullable,
+           pg_catalog.col_description(r.oid, a.attnum) AS description
+    FROM api_rels r
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+),
+relations AS (
+    SELECT r.relname AS "table", pg_catalog.obj_description(r.oid, 'pg_class') AS description
+    FROM api_rels r
+),
 fks AS (
     SELECT con.conname AS name, con.conrelid::bigint AS "table",
            array(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
@@ -154,7 +165,8 @@ fks AS (
 uniques AS (
     SELECT con.conrelid::bigint AS "table",
            array(SELECT a.attname FROM unnest(con.conkey) k(n)
-                 JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n) AS columns
+                 JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n) AS columns,
+           con.contype = 'p' AS "primary"
     FROM pg_catalog.pg_constraint con
     WHERE con.contype IN ('p', 'u')
 )
@@ -162,7 +174,8 @@ SELECT json_build_object(
     'columns', coalesce((SELECT json_agg(c) FROM columns c), '[]'),
     'sources', coalesce((SELECT json_agg(s) FROM sources s), '[]'),
     'fks', coalesce((SELECT json_agg(f) FROM fks f), '[]'),
-    'uniques', coalesce((SELECT json_agg(u) FROM uniques u), '[]')
+    'uniques', coalesce((SELECT json_agg(u) FROM uniques u), '[]'),
+    'relations', coalesce((SELECT json_agg(r) FROM relations r), '[]')
 )::text
 "#;
 

@@ -9,10 +9,14 @@
 //!
 //! Reads only for now (JSON, single object, CSV; exact/planned/estimated counts); writes answer
 //! 405 PGRST117.
+//!
+//! `GET /rest/v1/` answers with an OpenAPI 3.1 description of every resource in the schema cache
+//! ([`openapi`]), without a token.
 
 pub mod auth;
 pub mod error;
 pub mod exec;
+pub mod openapi;
 pub mod plan;
 pub mod request;
 pub mod response;
@@ -33,7 +37,11 @@ use schema_cache::SchemaCache;
 
 /// The data API's routes, to be nested under `/rest/v1`.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/{resource}", any(handle))
+    // `/` is `/rest/v1` once nested; `/rest/v1/` is routed to [`root`] by the outer router (a
+    // nested router cannot match its prefix with a trailing slash).
+    Router::new()
+        .route("/", any(root))
+        .route("/{resource}", any(handle))
 }
 
 async fn handle(
@@ -79,4 +87,19 @@ async fn schema(state: &AppState) -> Result<Arc<SchemaCache>, PgrstError> {
         exec::spawn_schema_listener(state.db.clone(), state.schema.clone());
     }
     exec::reload(&state.db, &state.schema).await
+}
+
+/// `GET /rest/v1/`: the OpenAPI description ([`openapi`]); no token needed.
+pub async fn root(State(state): State<AppState>, method: Method) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return PgrstError::unsupported_method(method.as_str()).into_response();
+    }
+    match schema(&state).await {
+        Ok(cache) => (
+            [(axum::http::header::CONTENT_TYPE, openapi::CONTENT_TYPE)],
+            axum::Json(openapi::document(&cache)),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
 }

@@ -28,6 +28,11 @@ pub struct Table {
     pub name: String,
     /// Its columns in order.
     pub columns: Vec<Column>,
+    /// Its `COMMENT ON`, if any.
+    pub description: Option<String>,
+    /// Its primary key columns (for a view: its base table's primary key, when the view exposes
+    /// all of it), empty if none.
+    pub primary_key: Vec<String>,
 }
 
 impl Table {
@@ -45,6 +50,10 @@ pub struct Column {
     /// The type as `format_type` spells it (`bigint`, `timestamp with time zone`, `text[]`): bound
     /// values are cast to it. Comes from the catalog, never from a request.
     pub type_sql: String,
+    /// Whether it may be null (a view's column is not null when its base column is not).
+    pub nullable: bool,
+    /// Its `COMMENT ON`, if any.
+    pub description: Option<String>,
 }
 
 impl Column {
@@ -102,6 +111,23 @@ pub struct CatalogDoc {
     /// Primary keys and unique constraints of base tables.
     #[serde(default)]
     pub uniques: Vec<CatalogUnique>,
+    /// The relations of schema `api` with their comments.
+    #[serde(default)]
+    pub relations: Vec<CatalogRelation>,
+}
+
+/// A relation of schema `api`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CatalogRelation {
+    /// Relation name.
+    pub table: String,
+    /// Its `COMMENT ON`, if any.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One column of an `api` relation.
@@ -115,6 +141,12 @@ pub struct CatalogColumn {
     pub type_sql: String,
     /// Position.
     pub position: i32,
+    /// Whether it may be null.
+    #[serde(default = "yes")]
+    pub nullable: bool,
+    /// Its `COMMENT ON`, if any.
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// Column `column` of `api` relation `table` is column `base_column` of base table `base`.
@@ -152,6 +184,9 @@ pub struct CatalogUnique {
     pub table: i64,
     /// The unique column set.
     pub columns: Vec<String>,
+    /// Whether it is the primary key.
+    #[serde(default)]
+    pub primary: bool,
 }
 
 impl SchemaCache {
@@ -170,12 +205,21 @@ impl SchemaCache {
                 .or_insert_with(|| Table {
                     name: c.table.clone(),
                     columns: Vec::new(),
+                    description: None,
+                    primary_key: Vec::new(),
                 })
                 .columns
                 .push(Column {
                     name: c.column,
                     type_sql: c.type_sql,
+                    nullable: c.nullable,
+                    description: c.description,
                 });
+        }
+        for r in &doc.relations {
+            if let Some(t) = tables.get_mut(&r.table) {
+                t.description.clone_from(&r.description);
+            }
         }
         // For each api relation: base oid → (base column → api column).
         let mut exposes: BTreeMap<&str, BTreeMap<i64, HashMap<&str, &str>>> = BTreeMap::new();
@@ -201,6 +245,17 @@ impl SchemaCache {
                     && u.columns.iter().all(|c| columns.contains(c))
             })
         };
+        // A relation's primary key: its base table's, when it exposes all of it (from one base).
+        for (name, table) in &mut tables {
+            let mut keys = doc
+                .uniques
+                .iter()
+                .filter(|u| u.primary)
+                .filter_map(|u| map_cols(name, u.table, &u.columns));
+            if let (Some(key), None) = (keys.next(), keys.next()) {
+                table.primary_key = key;
+            }
+        }
         let mut relationships = Vec::new();
         for fk in &doc.fks {
             for (from, from_map) in &exposes {
@@ -309,6 +364,8 @@ pub(crate) mod tests {
             column: column.into(),
             type_sql: type_sql.into(),
             position,
+            nullable: true,
+            description: None,
         }
     }
 
@@ -404,7 +461,16 @@ pub(crate) mod tests {
         doc.uniques = vec![CatalogUnique {
             table: 2,
             columns: vec!["call_sid".into()],
+            primary: false,
         }];
+        // Primary keys: calls(call_sid), orders(id), order_items(id), tasks(id).
+        for (table, column) in [(1, "call_sid"), (2, "id"), (3, "id"), (4, "id")] {
+            doc.uniques.push(CatalogUnique {
+                table,
+                columns: vec![column.into()],
+                primary: true,
+            });
+        }
         SchemaCache::from_catalog(&doc)
     }
 
@@ -436,6 +502,35 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn primary_keys_nullability_and_comments() {
+        let s = sample();
+        assert_eq!(s.tables["orders"].primary_key, vec!["id".to_owned()]);
+        assert_eq!(s.tables["calls"].primary_key, vec!["call_sid".to_owned()]);
+        assert!(s.tables["call_events"].primary_key.is_empty());
+        let doc: CatalogDoc = serde_json::from_value(serde_json::json!({
+            "columns": [
+                {"table": "v", "column": "id", "type_sql": "uuid", "position": 1,
+                 "nullable": false, "description": "The id."},
+                {"table": "v", "column": "x", "type_sql": "text", "position": 2}
+            ],
+            "sources": [
+                {"table": "v", "column": "id", "base": 7, "base_column": "id"},
+                {"table": "v", "column": "x", "base": 7, "base_column": "x"}
+            ],
+            "uniques": [{"table": 7, "columns": ["id"], "primary": true}],
+            "relations": [{"table": "v", "description": "A view."}]
+        }))
+        .unwrap_or_default();
+        let v = &SchemaCache::from_catalog(&doc).tables["v"];
+        assert_eq!(v.description.as_deref(), Some("A view."));
+        assert_eq!(v.primary_key, vec!["id".to_owned()]);
+        assert!(!v.columns[0].nullable);
+        assert_eq!(v.columns[0].description.as_deref(), Some("The id."));
+        // Older catalog documents without nullability: nullable.
+        assert!(v.columns[1].nullable && v.columns[1].description.is_none());
+    }
+
+    #[test]
     fn a_view_missing_a_key_column_has_no_relationship() {
         let doc = CatalogDoc {
             columns: vec![col("a", "id", "int", 1), col("b", "x", "int", 1)],
@@ -448,6 +543,7 @@ pub(crate) mod tests {
                 foreign_columns: vec!["id".into()],
             }],
             uniques: Vec::new(),
+            relations: Vec::new(),
         };
         assert!(SchemaCache::from_catalog(&doc).relationships.is_empty());
     }
