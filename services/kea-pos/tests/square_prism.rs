@@ -10,54 +10,24 @@
 //! so no request schema changes) and each undefined component schema added as `{}`; the
 //! CreateOrder schemas are untouched.
 //!
-//! Prism comes from `$KEA_PRISM` (set by `./scripts/test`), else `node_modules/.bin/prism` in this
-//! crate's folder when installed there
-//! (`npm install --no-save --no-package-lock @stoplight/prism-cli`), otherwise from `npx --yes
-//! @stoplight/prism-cli`. The test is skipped, saying why, when `../shared` or `npx` is missing.
+//! Prism is started by `kea-test-prism`; the test is skipped, saying why, when `../shared` or Prism
+//! is missing.
 //! Loading the 3 MB spec takes Prism about 35 s.
 
 #![expect(clippy::unwrap_used, reason = "tests")]
 
 use std::collections::BTreeSet;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
 
 use chrono::TimeZone as _;
 use kea_menu::FulfillmentKind;
 use kea_pos::{PosAdapter, PosError, PosItem, PosModifier, PosOrder, SquarePos, square};
 use kea_secrets::Secret;
+use kea_test_prism::Prism;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-/// Prism, killed with its whole process group (npx starts node as a child) when dropped.
-struct Prism {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Prism {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-}
 
 /// Renames `$ref`s to other documents and defines undefined component schemas as `{}`.
 fn make_loadable(spec: &mut Value) {
@@ -95,75 +65,23 @@ fn make_loadable(spec: &mut Value) {
     );
 }
 
-/// Starts Prism on a free loopback port, or says why the test cannot run.
+/// Starts Prism on a loadable copy of Square's description, or says why the test cannot run.
 fn start_prism() -> Result<(Prism, SocketAddr), String> {
-    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let spec = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/specs/square_api.json"
-    ));
-    if !spec.is_file() {
-        return Err(format!("{} is absent", spec.display()));
-    }
-    // `./scripts/test` installs Prism once for every crate's tests and names it in KEA_PRISM.
-    let installed = std::env::var_os("KEA_PRISM").map(std::path::PathBuf::from);
-    let local = crate_dir.join("node_modules/.bin/prism");
-    let mut cmd = if let Some(prism) = installed.filter(|p| p.is_file()) {
-        Command::new(prism)
-    } else if local.is_file() {
-        Command::new(local)
-    } else if on_path("npx") {
-        let mut c = Command::new("npx");
-        c.args(["--yes", "@stoplight/prism-cli"]);
-        c
-    } else {
-        return Err("neither node_modules/.bin/prism nor npx is available".to_owned());
-    };
-
+    let spec = kea_test_prism::shared_spec("square_api.json")?;
     let mut doc: Value = serde_json::from_slice(&std::fs::read(spec).unwrap()).unwrap();
     make_loadable(&mut doc);
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| format!("no free port: {e}"))?
-        .port();
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let loadable = tmp.join(format!("kea-pos-square-api-{port}.json"));
+    let loadable = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("kea-pos-square-api-{}.json", std::process::id()));
     std::fs::write(&loadable, serde_json::to_vec(&doc).unwrap()).unwrap();
-
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let log = tmp.join(format!("kea-pos-prism-{port}.log"));
-    let log_file = std::fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
-    let err_file = log_file.try_clone().map_err(|e| format!("log file: {e}"))?;
-    use std::os::unix::process::CommandExt as _;
-    let child = cmd
-        .args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()])
-        .arg(&loadable)
-        .stdin(Stdio::null())
-        .stdout(log_file)
-        .stderr(err_file)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cannot start Prism: {e}"))?;
-    let mut prism = Prism { child, log };
-
-    // The spec takes about 35 s to load (longer when npx must download Prism first).
-    let started = Instant::now();
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        if let Ok(Some(status)) = prism.child.try_wait() {
-            panic!(
-                "Prism exited with {status} before listening:\n{}",
-                prism.log()
-            );
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(300),
-            "Prism did not listen on {addr} within 300 s:\n{}",
-            prism.log()
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    // The 3 MB spec takes Prism about 35 s to load (longer when npx must download Prism first).
+    let prism = kea_test_prism::start(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &loadable,
+        Duration::from_secs(300),
+    );
     let _ = std::fs::remove_file(&loadable);
-    eprintln!("Prism ready on {addr} after {:?}", started.elapsed());
+    let prism = prism?;
+    let addr = prism.addr;
     Ok((prism, addr))
 }
 

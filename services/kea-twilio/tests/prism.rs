@@ -3,101 +3,31 @@
 //! (path, basic auth, form fields) and answers 422 when a request breaks it, so this proves that
 //! what `Client` sends is what Twilio accepts.
 //!
-//! Prism comes from `$KEA_PRISM` (set by `./scripts/test`), else `node_modules/.bin/prism` in this
-//! crate's folder when installed there
-//! (`npm install --no-save @stoplight/prism-cli`), otherwise from `npx --yes
-//! @stoplight/prism-cli`. The test is skipped, saying why, when `../shared` or `npx` is missing.
+//! Prism is started by `kea-test-prism`; the test is skipped, saying why, when `../shared` or Prism
+//! is missing.
 
 #![expect(clippy::unwrap_used, reason = "tests")]
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use kea_test_prism::Prism;
 
 use kea_twilio::{Client, MessageStatus, OutboundMessage, TwilioError};
 
 const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 
-/// Prism, killed with its whole process group (npx starts node as a child) when dropped.
-struct Prism {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-}
-
-/// Starts Prism on a free loopback port, or says why the test cannot run.
+/// Starts Prism on Twilio's description, or says why the test cannot run.
 fn start_prism() -> Result<(Prism, SocketAddr), String> {
-    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shared = crate_dir.join("../../../shared");
-    if !shared.is_dir() {
-        return Err(format!("{} is absent", shared.display()));
-    }
-    let spec = shared.join("specs/twilio_api_v2010.json");
-    // `./scripts/test` installs Prism once for every crate's tests and names it in KEA_PRISM.
-    let installed = std::env::var_os("KEA_PRISM").map(std::path::PathBuf::from);
-    let local = crate_dir.join("node_modules/.bin/prism");
-    let mut cmd = if let Some(prism) = installed.filter(|p| p.is_file()) {
-        Command::new(prism)
-    } else if local.is_file() {
-        Command::new(local)
-    } else if on_path("npx") {
-        let mut c = Command::new("npx");
-        c.args(["--yes", "@stoplight/prism-cli"]);
-        c
-    } else {
-        return Err("neither node_modules/.bin/prism nor npx is available".to_owned());
-    };
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| format!("no free port: {e}"))?
-        .port();
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let log = std::env::temp_dir().join(format!("kea-twilio-prism-{port}.log"));
-    let log_file = std::fs::File::create(&log).map_err(|e| format!("log file: {e}"))?;
-    let err_file = log_file.try_clone().map_err(|e| format!("log file: {e}"))?;
-    use std::os::unix::process::CommandExt as _;
-    let child = cmd
-        .args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()])
-        .arg(&spec)
-        .stdin(Stdio::null())
-        .stdout(log_file)
-        .stderr(err_file)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cannot start Prism: {e}"))?;
-    let mut prism = Prism { child, log };
-
+    let spec = kea_test_prism::shared_spec("twilio_api_v2010.json")?;
     // The spec takes about 10 s to load (longer when npx must download Prism first).
-    let started = Instant::now();
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        if let Ok(Some(status)) = prism.child.try_wait() {
-            let output = std::fs::read_to_string(&prism.log).unwrap_or_default();
-            panic!("Prism exited with {status} before listening:\n{output}");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "Prism did not listen on {addr} within 180 s:\n{}",
-            std::fs::read_to_string(&prism.log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    eprintln!("Prism ready on {addr} after {:?}", started.elapsed());
+    let prism = kea_test_prism::start(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &spec,
+        Duration::from_secs(180),
+    )?;
+    let addr = prism.addr;
     Ok((prism, addr))
 }
 
@@ -128,12 +58,7 @@ async fn messages_against_twilio_openapi_mock() {
     let msg = client(addr, ACCOUNT_SID)
         .send_message(receipt)
         .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "Prism rejected a valid request: {e}\n{}",
-                std::fs::read_to_string(&prism.log).unwrap_or_default()
-            )
-        });
+        .unwrap_or_else(|e| panic!("Prism rejected a valid request: {e}\n{}", prism.log()));
     assert!(msg.sid.starts_with("SM"), "{msg:?}");
     assert_eq!(msg.status, Some(MessageStatus::Queued));
     assert_eq!(msg.num_segments, Some(1));
