@@ -148,7 +148,16 @@ async fn start_call(
     }
     let _lock = kea_store::calls::lock_call(&mut tx, &req.call_sid).await?;
     let response = finish_turn(
-        state, &mut tx, form, &req, &bundle, &initial, next, turn, 0, started,
+        state,
+        &mut tx,
+        form,
+        &req,
+        &bundle,
+        &initial_json,
+        next,
+        turn,
+        0,
+        started,
     )
     .await?;
     tx.commit().await?;
@@ -189,7 +198,16 @@ async fn take_turn(
     let event = event_of(&req);
     let (next, turn) = kea_dialog::step(&before, &event, &bundle.context());
     let response = finish_turn(
-        state, &mut tx, form, &req, &bundle, &before, next, turn, call.turns, started,
+        state,
+        &mut tx,
+        form,
+        &req,
+        &bundle,
+        &call.state,
+        next,
+        turn,
+        call.turns,
+        started,
     )
     .await?;
     tx.commit().await?;
@@ -235,7 +253,8 @@ async fn finish_turn(
     form: &SignedForm,
     req: &VoiceRequest,
     bundle: &StoreBundle,
-    before: &DialogState,
+    // The state the step started from, as stored (recorded as it is, not re-encoded).
+    before: &serde_json::Value,
     after: DialogState,
     turn: Turn,
     turns_before: i32,
@@ -268,10 +287,14 @@ async fn finish_turn(
         tx,
         &req.call_sid,
         &[
-            kea_store::calls::CallEvent { kind: "webhook", payload: form.to_json(), server_micros: None },
+            kea_store::calls::CallEvent {
+                kind: "webhook",
+                payload: form.to_json(),
+                server_micros: None,
+            },
             kea_store::calls::CallEvent {
                 kind: "state",
-                payload: json!({"turn": turns, "before": serde_json::to_value(before)?, "after": after_json,
+                payload: json!({"turn": turns, "before": before, "after": after_json,
                                 "said": said, "outcome": outcome, "order_id": order_id}),
                 server_micros: None,
             },
