@@ -11,12 +11,13 @@
 //! `orders` schema is checked against real rows read through the API.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
-use std::time::Duration;
+mod common;
+
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use kea_api::{ApiConfig, AppState, router};
+use kea_api::{AppState, router};
 use kea_test_db::TestDb;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -26,14 +27,7 @@ const OPENAPI_31_SCHEMA: &str = include_str!("fixtures/openapi-3.1-schema.json")
 const TONYS: &str = include_str!("../../../tests/fixtures/stores/tonys-pizza.json");
 
 fn app_with(db: &TestDb, secret: Option<&str>) -> axum::Router {
-    let config = ApiConfig {
-        public_url: "http://127.0.0.1:8080".to_owned(),
-        request_timeout: Duration::from_secs(10),
-        twilio_auth_token: kea_secrets::Secret::new("t".to_owned()),
-        twilio_queue: "kea-agents".to_owned(),
-        twilio_workflow_sid: None,
-        jwt_secret: secret.map(|s| kea_secrets::Secret::new(s.to_owned())),
-    };
+    let config = common::config("http://127.0.0.1:8080", "t", secret);
     router(AppState::new(db.pool().clone(), config))
 }
 

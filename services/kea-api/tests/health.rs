@@ -1,23 +1,18 @@
 //! Health and readiness, in process (axum `oneshot`) against a real database.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
+mod common;
+
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use kea_api::{ApiConfig, AppState, router};
+use kea_api::{AppState, router};
 use kea_test_db::TestDb;
 use tower::ServiceExt;
 
 fn state(db: sqlx::PgPool) -> AppState {
-    let config = ApiConfig {
-        public_url: "http://127.0.0.1:8080".to_owned(),
-        request_timeout: Duration::from_secs(5),
-        twilio_auth_token: kea_secrets::Secret::new("test-auth-token".to_owned()),
-        twilio_queue: "kea-agents".to_owned(),
-        twilio_workflow_sid: None,
-        jwt_secret: None,
-    };
+    let config = common::config("http://127.0.0.1:8080", "test-auth-token", None);
     AppState::new(db, config)
 }
 

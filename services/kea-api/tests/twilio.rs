@@ -2,11 +2,12 @@
 //! the replay record, repeated deliveries and status callbacks.
 #![expect(clippy::unwrap_used, reason = "tests")]
 
-use std::time::Duration;
+mod common;
+
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use kea_api::{ApiConfig, AppState, router};
+use kea_api::{AppState, router};
 use kea_test_db::TestDb;
 use tower::ServiceExt;
 
@@ -16,14 +17,7 @@ const SID: &str = "CA0123456789abcdef0123456789abcdef";
 const TONYS: &str = include_str!("../../../tests/fixtures/stores/tonys-pizza.json");
 
 fn app(db: &TestDb) -> axum::Router {
-    let config = ApiConfig {
-        public_url: PUBLIC.to_owned(),
-        request_timeout: Duration::from_secs(5),
-        twilio_auth_token: kea_secrets::Secret::new(TOKEN.to_owned()),
-        twilio_queue: "kea-agents".to_owned(),
-        twilio_workflow_sid: None,
-        jwt_secret: None,
-    };
+    let config = common::config(PUBLIC, TOKEN, None);
     router(AppState::new(db.pool().clone(), config))
 }
 
