@@ -13,7 +13,6 @@
 
 mod common;
 
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};

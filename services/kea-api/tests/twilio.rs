@@ -4,7 +4,6 @@
 
 mod common;
 
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use kea_api::{AppState, router};
