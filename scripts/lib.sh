@@ -57,3 +57,32 @@ ensure_prism() {
   fi
   export KEA_PRISM="$prefix/node_modules/.bin/prism"
 }
+
+# PostgREST's own client libraries, for the data API's conformance tests
+# (services/kea/tests/it/data_api_clients.rs, tests/conformance/data-api/): the npm packages of
+# tests/conformance/data-api/js (`npm ci`, from its package-lock.json) and the Python packages of
+# tests/conformance/data-api/python/requirements.txt in a venv under target/data-api-py, named in
+# KEA_DATA_API_PYTHON. Each is installed only when missing or when its lock file changed. Without
+# npm or python3 the tests skip, saying so (and fail under CI).
+ensure_data_api_clients() {
+  local js=tests/conformance/data-api/js
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm not found: the data API's postgrest-js tests will skip"
+  elif [ ! -f "$js/node_modules/.package-lock.json" ] || [ "$js/package-lock.json" -nt "$js/node_modules/.package-lock.json" ]; then
+    echo "Installing the data API's JavaScript test clients (npm ci in $js)..."
+    (cd "$js" && npm ci --silent --no-audit --no-fund >/dev/null)
+  fi
+  local venv="$PWD/target/data-api-py" req=tests/conformance/data-api/python/requirements.txt
+  if ! command -v python3 >/dev/null 2>&1; then
+    echo "python3 not found: the data API's Python client tests will skip"
+    return 0
+  fi
+  if [ ! -x "$venv/bin/python" ] || ! cmp -s "$req" "$venv/requirements.txt"; then
+    echo "Installing the data API's Python test clients (pip install -r $req into target/data-api-py)..."
+    rm -rf "$venv"
+    python3 -m venv "$venv" || { apt_install python3-venv && python3 -m venv "$venv"; }
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+    cp "$req" "$venv/requirements.txt"
+  fi
+  export KEA_DATA_API_PYTHON="$venv/bin/python"
+}

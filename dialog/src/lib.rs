@@ -605,7 +605,11 @@ fn on_speech(
         Asked::ConfirmItems => match an.yes_no() {
             Some(true) if !an.has_item() => {
                 for line in &mut work.lines {
-                    line.held = false;
+                    if line.held {
+                        // The caller heard the line read back and said yes: no longer a guess.
+                        line.held = false;
+                        line.certainty = 1000;
+                    }
                 }
                 work.last = work.lines.len().checked_sub(1);
                 understood = true;

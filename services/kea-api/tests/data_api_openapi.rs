@@ -140,7 +140,9 @@ async fn the_root_is_a_valid_openapi_31_document_of_every_resource() {
     ] {
         let path = &doc["paths"][format!("/{resource}")];
         assert!(path["get"].is_object(), "/{resource} is missing");
-        assert!(path.get("post").is_none(), "writes are not implemented");
+        for m in ["post", "patch", "delete", "put"] {
+            assert!(path[m].is_object(), "/{resource} {m}");
+        }
         assert!(schemas.contains_key(resource), "{resource} schema");
     }
 
@@ -213,6 +215,15 @@ async fn the_root_is_a_valid_openapi_31_document_of_every_resource() {
     assert_eq!(
         schemas["stores"]["properties"]["languages"],
         json!({"type": "array", "items": {"type": "string"}, "x-pg-type": "text[]"})
+    );
+    // The functions, by POST and (stable ones) GET.
+    for f in ["order_summary", "store_order_stats"] {
+        let path = &doc["paths"][format!("/rpc/{f}")];
+        assert!(path["post"].is_object() && path["get"].is_object(), "{f}");
+    }
+    assert_eq!(
+        doc["paths"]["/rpc/order_summary"]["get"]["parameters"][0]["name"],
+        "order_id"
     );
     // One filter parameter per column.
     let params = doc["paths"]["/orders"]["parameters"].as_array().unwrap();

@@ -22,7 +22,7 @@ pub use price::{
 };
 pub use store::{
     Fulfillment, Item, Menu, ModifierGroup, ModifierOption, OpeningHours, PosConfig, Size, Store,
-    Weekday,
+    VerificationPolicy, Weekday,
 };
 
 #[cfg(test)]

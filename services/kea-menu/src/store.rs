@@ -35,6 +35,9 @@ pub struct Store {
     /// Where confirmed orders are sent.
     #[serde(default)]
     pub pos: PosConfig,
+    /// When a person checks an order before it goes to the POS.
+    #[serde(default, skip_serializing_if = "VerificationPolicy::is_default")]
+    pub verification_policy: VerificationPolicy,
     /// What callers can order.
     pub menu: Menu,
 }
@@ -201,6 +204,24 @@ pub enum PosConfig {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         base_url: Option<String>,
     },
+}
+
+/// When an order needs a call-center agent's check before it is sent to the POS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationPolicy {
+    /// Orders the caller confirmed and that matched the menu with high confidence go straight to
+    /// the POS; the others wait for an agent.
+    #[default]
+    Auto,
+    /// Every order waits for an agent.
+    Always,
+}
+
+impl VerificationPolicy {
+    fn is_default(&self) -> bool {
+        *self == Self::Auto
+    }
 }
 
 impl PosConfig {

@@ -4,7 +4,9 @@
 pub mod calls;
 pub mod dev_cluster;
 mod import;
+pub mod pipeline;
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -14,6 +16,23 @@ pub use import::{ImportReport, ItemChanges, import_store};
 
 /// The schema migrations, embedded in the binary so a deployed `kea` carries its own schema.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+/// Where apalis's migrations record themselves: a table of their own, so the two histories never
+/// mistake each other's versions for missing ones.
+pub const APALIS_MIGRATIONS_TABLE: &str = "_apalis_migrations";
+
+/// apalis's job-storage migrations (schema `apalis`), applied before kea's own, which refer to
+/// `apalis.jobs` (jobs are enqueued by triggers in the transaction that causes them).
+pub static APALIS_MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {
+    let mut migrator = apalis_postgres::PostgresStorage::migrations();
+    migrator.dangerous_set_table_name(APALIS_MIGRATIONS_TABLE);
+    migrator
+});
+
+/// Both sets of migrations, in the order they are applied.
+pub fn migrators() -> [&'static Migrator; 2] {
+    [&APALIS_MIGRATOR, &MIGRATOR]
+}
 
 /// Everything that can go wrong talking to the database.
 #[derive(Debug, thiserror::Error)]
@@ -66,28 +85,40 @@ pub async fn connect(
 /// Applies every migration not yet applied; safe to run any number of times and from several
 /// replicas at once (sqlx takes an advisory lock).
 pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
-    MIGRATOR.run(pool).await?;
+    for migrator in migrators() {
+        migrator.run(pool).await?;
+    }
     Ok(())
 }
 
 /// The versions of embedded migrations that the database has not applied (successfully) yet.
 /// Empty means the schema is what this binary expects.
 pub async fn pending_migrations(pool: &PgPool) -> Result<Vec<i64>, StoreError> {
-    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
-        .fetch_one(pool)
-        .await?;
-    let applied: Vec<i64> = if table.is_some() {
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+    let mut pending = Vec::new();
+    for migrator in migrators() {
+        // The table name is one of the two constants above, never input.
+        let table: &str = &migrator.table_name;
+        let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+            .bind(table)
+            .fetch_one(pool)
+            .await?;
+        let applied: Vec<i64> = if exists.is_some() {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT version FROM {table} WHERE success"
+            )))
             .fetch_all(pool)
             .await?
-    } else {
-        Vec::new()
-    };
-    Ok(MIGRATOR
-        .iter()
-        .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
-        .map(|m| m.version)
-        .collect())
+        } else {
+            Vec::new()
+        };
+        pending.extend(
+            migrator
+                .iter()
+                .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
+                .map(|m| m.version),
+        );
+    }
+    Ok(pending)
 }
 
 /// How many stores the database holds; `kea dev` imports the samples only into an empty one.

@@ -154,7 +154,7 @@ async fn ensure_template(admin_url: &str) -> String {
     TEMPLATE
         .get_or_init(|| async {
             let mut hash = Sha256::new();
-            for m in kea_store::MIGRATOR.iter() {
+            for m in kea_store::migrators().iter().flat_map(|m| m.iter()) {
                 hash.update(m.version.to_le_bytes());
                 hash.update(&*m.checksum);
             }

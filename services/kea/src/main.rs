@@ -26,8 +26,8 @@ enum Command {
     Dev(cmd::dev::DevArgs),
     /// The HTTP server: Twilio webhooks, data API, health.
     Serve(cmd::serve::ServeArgs),
-    /// The background workers (order pipeline). Not available yet.
-    Worker(cmd::unavailable::WorkerArgs),
+    /// The background workers: the order pipeline (decide, POS push, texts to callers).
+    Worker(cmd::worker::WorkerArgs),
     /// Apply the database migrations (idempotent).
     Migrate(cmd::migrate::MigrateArgs),
     /// Manage stores.
@@ -70,10 +70,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Migrate(args) => cmd::migrate::run(args).await,
             Command::Store(StoreCommand::Import(args)) => cmd::store_import::run(args).await,
-            Command::Worker(_) => Ok(cmd::unavailable::report(
-                "worker",
-                "the order pipeline's background jobs",
-            )),
+            Command::Worker(args) => cmd::worker::run(args).await,
             Command::Call(args) => cmd::call::run(args).await,
             Command::Simulate(args) => cmd::simulate::run(args).await,
             Command::Replay(args) => cmd::replay::run(args).await,

@@ -68,14 +68,86 @@ impl PgrstError {
         .details(format!("The result contains {rows} rows"))
     }
 
-    /// PGRST117: a verb this server does not support (yet) on this resource.
+    /// PGRST117: a verb this server does not support on this resource.
     pub fn unsupported_method(method: &str) -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "PGRST117",
             format!("Unsupported HTTP method: {method}"),
         )
-        .hint("The data API only serves reads (GET, HEAD) for now")
+    }
+
+    /// PGRST101: a function is called with a verb other than GET, HEAD or POST.
+    pub fn rpc_method() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PGRST101",
+            "For functions, only GET and POST verbs are allowed",
+        )
+    }
+
+    /// PGRST102: the body is not the JSON the action takes.
+    pub fn invalid_body(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "PGRST102", message)
+    }
+
+    /// PGRST105: a PUT whose filters are not `eq` on exactly the primary-key columns.
+    pub fn invalid_put() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PGRST105",
+            "Filters must include all and only primary key columns with 'eq' operators",
+        )
+    }
+
+    /// PGRST114: `limit`/`offset` on a PUT.
+    pub fn put_range() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST114",
+            "limit/offset querystring parameters are not allowed for PUT",
+        )
+    }
+
+    /// PGRST115: the body of a PUT names another row than its filters.
+    pub fn put_mismatch() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST115",
+            "Payload values do not match URL in primary key column(s)",
+        )
+    }
+
+    /// PGRST204: a body key or `columns=`/`on_conflict=` name that `table` does not have.
+    pub fn no_column_in_cache(table: &str, column: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST204",
+            format!("Could not find the '{column}' column of '{table}' in the schema cache"),
+        )
+    }
+
+    /// PGRST202: no function of schema `api` has this name and these argument names.
+    pub fn no_function(name: &str, args: &[String]) -> Self {
+        let listed = args.join(", ");
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "PGRST202",
+            format!("Could not find the function api.{name}({listed}) in the schema cache"),
+        )
+        .details(format!(
+            "Searched for the function api.{name} with parameters {listed} or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache."
+        ))
+    }
+
+    /// PGRST203: more than one overload of a function takes these argument names.
+    pub fn ambiguous_function(name: &str) -> Self {
+        Self::new(
+            StatusCode::MULTIPLE_CHOICES,
+            "PGRST203",
+            format!("Could not choose the best candidate function between the overloads of api.{name}"),
+        )
+        .hint("Try renaming the parameters or the function itself in the database so function overloading can be resolved")
     }
 
     /// PGRST108: a filter or order names an embedded resource the select does not include.
@@ -285,6 +357,10 @@ mod tests {
             ("PT402", true, 402),
             ("P0001", true, 400),
             ("P0002", true, 500),
+            ("23502", true, 400),
+            ("23514", true, 400),
+            ("25006", true, 405),
+            ("42P10", true, 400),
         ] {
             assert_eq!(status_for_sqlstate(code, auth).as_u16(), status, "{code}");
         }

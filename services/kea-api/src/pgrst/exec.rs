@@ -21,19 +21,25 @@ pub struct DbResult {
     pub page_count: i64,
     /// The body, JSON text as PostgreSQL assembled it.
     pub body: String,
+    /// For an upsert: how many of the written rows were inserted (not updated).
+    pub inserted: Option<i64>,
 }
 
-/// Runs `q` in one read-only transaction as `auth`'s role with its claims.
+/// Runs `q` in one transaction as `auth`'s role with its claims: read-only for reads (and calls
+/// that may be), read-write for writes; committed, or rolled back for `Prefer: tx=rollback` and
+/// when a single object was asked for and the statement did not touch exactly one row.
 pub async fn execute(
     pool: &PgPool,
     q: &SqlQuery,
     auth: &AuthContext,
 ) -> Result<DbResult, PgrstError> {
     let map = |e| map_error(e, auth.authenticated);
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY")
-        .await
-        .map_err(map)?;
+    let begin = if q.read_only {
+        "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
+    } else {
+        "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
+    };
+    let mut tx = pool.begin_with(begin).await.map_err(map)?;
     // set_config('role', …, true) is `SET LOCAL ROLE` with a bind parameter.
     sqlx::query("SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)")
         .bind(auth.db_role)
@@ -70,8 +76,21 @@ pub async fn execute(
         total,
         page_count: row.try_get("page_count").map_err(map)?,
         body: row.try_get("body").map_err(map)?,
+        inserted: if q.counts_inserted {
+            row.try_get("inserted").map_err(map)?
+        } else {
+            None
+        },
     };
-    tx.commit().await.map_err(map)?;
+    if q.singular && result.page_count != 1 {
+        tx.rollback().await.map_err(map)?;
+        return Err(PgrstError::singular(result.page_count));
+    }
+    if q.rollback {
+        tx.rollback().await.map_err(map)?;
+    } else {
+        tx.commit().await.map_err(map)?;
+    }
     Ok(result)
 }
 
@@ -169,13 +188,49 @@ uniques AS (
            con.contype = 'p' AS "primary"
     FROM pg_catalog.pg_constraint con
     WHERE con.contype IN ('p', 'u')
+),
+routines AS (
+    SELECT p.proname AS name,
+           pg_catalog.format_type(p.prorettype, NULL) AS return_type,
+           p.proretset AS returns_set,
+           p.provolatile::text AS volatility,
+           pg_catalog.obj_description(p.oid, 'pg_proc') AS description,
+           coalesce((
+               SELECT json_agg(json_build_object(
+                          'name', coalesce(a.name, ''),
+                          'type_sql', pg_catalog.format_type(a.type, NULL),
+                          'has_default', a.input_n > p.pronargs - p.pronargdefaults) ORDER BY a.n)
+               FROM (SELECT x.n, x.type, x.name, x.mode,
+                            count(*) FILTER (WHERE x.mode IN ('i', 'b', 'v')) OVER (ORDER BY x.n) AS input_n
+                     FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[]), p.proargnames,
+                                 coalesce(p.proargmodes, pg_catalog.array_fill('i'::"char", ARRAY[p.pronargs]::int[])))
+                          WITH ORDINALITY AS x(type, name, mode, n)) a
+               WHERE a.mode IN ('i', 'b', 'v')
+           ), '[]') AS args,
+           coalesce(
+               (SELECT json_agg(json_build_object(
+                           'name', x.name, 'type_sql', pg_catalog.format_type(x.type, NULL)) ORDER BY x.n)
+                FROM unnest(p.proallargtypes, p.proargnames, p.proargmodes)
+                     WITH ORDINALITY AS x(type, name, mode, n)
+                WHERE x.mode IN ('o', 'b', 't')),
+               (SELECT json_agg(json_build_object(
+                           'name', att.attname,
+                           'type_sql', pg_catalog.format_type(att.atttypid, att.atttypmod)) ORDER BY att.attnum)
+                FROM pg_catalog.pg_type t
+                JOIN pg_catalog.pg_attribute att ON att.attrelid = t.typrelid AND att.attnum > 0 AND NOT att.attisdropped
+                WHERE t.oid = p.prorettype AND t.typtype = 'c'),
+               '[]') AS columns
+    FROM pg_catalog.pg_proc p
+    JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'api' AND p.prokind = 'f'
 )
 SELECT json_build_object(
     'columns', coalesce((SELECT json_agg(c) FROM columns c), '[]'),
     'sources', coalesce((SELECT json_agg(s) FROM sources s), '[]'),
     'fks', coalesce((SELECT json_agg(f) FROM fks f), '[]'),
     'uniques', coalesce((SELECT json_agg(u) FROM uniques u), '[]'),
-    'relations', coalesce((SELECT json_agg(r) FROM relations r), '[]')
+    'relations', coalesce((SELECT json_agg(r) FROM relations r), '[]'),
+    'routines', coalesce((SELECT json_agg(r) FROM routines r), '[]')
 )::text
 "#;
 

@@ -7,8 +7,13 @@
 //! request's role) → [`response::respond`]. Tenancy is enforced by PostgreSQL (roles and
 //! row-level security on the tables under the `api` views), not by these stages.
 //!
-//! Reads only for now (JSON, single object, CSV; exact/planned/estimated counts); writes answer
-//! 405 PGRST117.
+//! Reads (JSON, single object, CSV; exact/planned/estimated counts), writes (POST insert and
+//! upsert with `on_conflict` and `Prefer: resolution`, `missing=default`, `columns=`; PATCH and
+//! DELETE with filters and `limit`; PUT single-row upsert; `Prefer: return=minimal|headers-only|
+//! representation` and `tx=rollback|commit`) and calls of the functions of schema `api`
+//! (`POST /rpc/<f>` with a JSON object of named arguments, `GET /rpc/<f>?arg=…` with the read
+//! grammar applied to a function that returns rows). Reads and GET calls run in a read-only
+//! transaction, as do POST calls of STABLE or IMMUTABLE functions; writes in a read-write one.
 //!
 //! `GET /rest/v1/` answers with an OpenAPI 3.1 description of every resource in the schema cache
 //! ([`openapi`]), without a token.
@@ -26,6 +31,7 @@ pub mod sql;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
@@ -42,6 +48,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", any(root))
         .route("/{resource}", any(handle))
+        .route("/rpc/{function}", any(handle_rpc))
 }
 
 async fn handle(
@@ -50,8 +57,25 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
-    match serve(&state, &resource, &method, uri.query(), &headers).await {
+    let parsed = request::parse(&method, &resource, uri.query(), &headers);
+    match serve(&state, parsed, &headers, &body).await {
+        Ok(res) => res,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle_rpc(
+    State(state): State<AppState>,
+    Path(function): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let parsed = request::parse_rpc(&method, &function, uri.query(), &headers);
+    match serve(&state, parsed, &headers, &body).await {
         Ok(res) => res,
         Err(e) => e.into_response(),
     }
@@ -59,14 +83,14 @@ async fn handle(
 
 async fn serve(
     state: &AppState,
-    resource: &str,
-    method: &Method,
-    query: Option<&str>,
+    parsed: Result<request::ApiRequest, PgrstError>,
     headers: &HeaderMap,
+    body: &[u8],
 ) -> Result<Response, PgrstError> {
     let secret = state.config.jwt_secret.as_ref().map(|s| s.expose());
     let auth = auth::authenticate(headers, secret)?;
-    let req = request::parse(method, resource, query, headers)?;
+    let mut req = parsed?;
+    request::parse_body(&mut req, body)?;
     let cache = schema(state).await?;
     let plan = plan::plan(&req, &cache)?;
     let q = sql::to_sql(&plan);

@@ -8,9 +8,13 @@
 //! - every table and view of schema `api` in the cache, as `components.schemas.<resource>` (column
 //!   types mapped from PostgreSQL, nullability, `COMMENT ON` descriptions, primary keys and the
 //!   relationships it embeds through, also as `x-primary-key` and `x-relationships`), and as a path
-//!   `/<resource>` with `get` and `head` only: writes answer 405 PGRST117 for now, so they are not
-//!   described (add them here when the module implements them);
-//! - PostgREST's query parameters (`select`, `order`, `limit`, `offset`, `or`, `and`) and headers
+//!   `/<resource>` with `get`, `head`, `post` (insert or upsert), `patch` and `delete` (with
+//!   filters), and `put` (single-row upsert) when it has a primary key;
+//! - every function of schema `api` as `/rpc/<name>`: `post` with its named arguments as a JSON
+//!   object, `get` with them as query parameters (STABLE and IMMUTABLE functions only, as a GET
+//!   runs read-only), and its result (a JSON value, or rows the read grammar applies to);
+//! - PostgREST's query parameters (`select`, `order`, `limit`, `offset`, `or`, `and`, and for
+//!   writes `columns` and `on_conflict`) and headers
 //!   (`Range`, `Range-Unit`, `Prefer`) as `components.parameters`, and one filter parameter
 //!   (`<op>.<value>`) per column;
 //! - the three representations (`application/json`, `application/vnd.pgrst.object+json`,
@@ -27,7 +31,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::schema_cache::{Cardinality, Column, Relationship, SchemaCache, Table};
+use super::schema_cache::{Cardinality, Column, Relationship, Routine, SchemaCache, Table};
 
 /// The media type of the document.
 pub const CONTENT_TYPE: &str = "application/openapi+json; charset=utf-8";
@@ -78,6 +82,20 @@ pub fn document(cache: &SchemaCache) -> Value {
         }
         paths.insert(format!("/{name}"), resource_path(name, table, &rels, refs));
     }
+    let routines: BTreeMap<&str, &Routine> = cache
+        .routines
+        .iter()
+        .filter_map(|(name, overloads)| {
+            // Overloads share a path; the first with named arguments describes it.
+            overloads
+                .iter()
+                .find(|r| r.args.iter().all(|a| !a.name.is_empty()))
+                .map(|r| (name.as_str(), r))
+        })
+        .collect();
+    for (name, routine) in &routines {
+        paths.insert(format!("/rpc/{name}"), rpc_path(name, routine));
+    }
 
     json!({
         "openapi": "3.1.0",
@@ -92,6 +110,10 @@ pub fn document(cache: &SchemaCache) -> Value {
         "tags": tables
             .keys()
             .map(|n| json!({ "name": n }))
+            .chain(
+                (!routines.is_empty())
+                    .then(|| json!({ "name": "rpc", "description": "Functions of schema `api`." })),
+            )
             .collect::<Vec<_>>(),
         "paths": paths,
         "components": {
@@ -101,6 +123,10 @@ pub fn document(cache: &SchemaCache) -> Value {
                 "Content-Range": {
                     "description": "The rows returned and the total if counted: \
                                     `0-24/100`, `0-24/*`, `*/0`.",
+                    "schema": { "type": "string" },
+                },
+                "Preference-Applied": {
+                    "description": "The `Prefer` preferences that were honoured.",
                     "schema": { "type": "string" },
                 },
             },
@@ -341,8 +367,30 @@ fn common_parameters() -> Map<String, Value> {
         "prefer".into(),
         h(
             "Prefer",
-            "`count=exact|planned|estimated`: the total in `Content-Range`.",
+            "`count=exact|planned|estimated`: the total in `Content-Range`; on writes also \
+             `return=minimal|headers-only|representation`, `resolution=merge-duplicates|\
+             ignore-duplicates` (POST: upsert), `missing=default|null`, and \
+             `tx=commit|rollback`. `Preference-Applied` says which were honoured.",
             "count=exact",
+        ),
+    );
+    m.insert(
+        "columns".into(),
+        q(
+            "columns",
+            json!({ "type": "string" }),
+            "Writes: the body keys to write, comma separated; other keys are ignored.",
+            json!("store_id,sku,name,price_cents"),
+        ),
+    );
+    m.insert(
+        "on_conflict".into(),
+        q(
+            "on_conflict",
+            json!({ "type": "string" }),
+            "POST with `Prefer: resolution=…`: the unique columns to resolve on (default: the \
+             primary key).",
+            json!("call_sid"),
         ),
     );
     m
@@ -431,7 +479,7 @@ fn resource_path(name: &str, t: &Table, rels: &[&Relationship], parameters: Vec<
             format!(" Embeddable: {}.", embeds.join(", "))
         }
     );
-    json!({
+    let mut item = json!({
         "parameters": parameters,
         "get": {
             "operationId": format!("get_{name}"),
@@ -456,7 +504,234 @@ fn resource_path(name: &str, t: &Table, rels: &[&Relationship], parameters: Vec<
                 "5XX": errors,
             },
         },
-    })
+    });
+    let written = |status: &str| {
+        json!({
+            "description": format!("{status}; the written rows with `Prefer: return=representation` (shaped by `select`)."),
+            "headers": {
+                "Content-Range": { "$ref": "#/components/headers/Content-Range" },
+                "Preference-Applied": { "$ref": "#/components/headers/Preference-Applied" },
+            },
+            "content": {
+                "application/json": { "schema": { "type": "array", "items": row } },
+                "application/vnd.pgrst.object+json": { "schema": row },
+            },
+        })
+    };
+    let nothing = json!({
+        "description": "Done; no body (`Prefer: return=minimal`, the default).",
+        "headers": {
+            "Content-Range": { "$ref": "#/components/headers/Content-Range" },
+            "Preference-Applied": { "$ref": "#/components/headers/Preference-Applied" },
+        },
+    });
+    let body = |array: bool| {
+        let schema = if array {
+            json!({ "oneOf": [row, { "type": "array", "items": row }] })
+        } else {
+            row.clone()
+        };
+        json!({ "required": true, "content": { "application/json": { "schema": schema } } })
+    };
+    let write_params = || {
+        ["columns", "on_conflict"]
+            .iter()
+            .map(|p| parameter_ref(p))
+            .collect::<Vec<_>>()
+    };
+    let mut created = written("Inserted");
+    if let Some(h) = created["headers"].as_object_mut() {
+        h.insert(
+            "Location".into(),
+            json!({
+                "description": "`Prefer: return=headers-only`: the inserted row, by primary key.",
+                "schema": { "type": "string" },
+            }),
+        );
+    }
+    if let Some(obj) = item.as_object_mut() {
+        obj.insert(
+            "post".into(),
+            json!({
+                "operationId": format!("post_{name}"),
+                "tags": [name],
+                "summary": format!("Insert {name}, or upsert with Prefer: resolution"),
+                "parameters": write_params(),
+                "requestBody": body(true),
+                "responses": {
+                    "201": created,
+                    "200": written("An upsert that inserted nothing (all rows merged)"),
+                    "4XX": errors,
+                    "5XX": errors,
+                },
+            }),
+        );
+        obj.insert(
+            "patch".into(),
+            json!({
+                "operationId": format!("patch_{name}"),
+                "tags": [name],
+                "summary": format!("Update the {name} the filters match"),
+                "parameters": [parameter_ref("columns")],
+                "requestBody": body(false),
+                "responses": {
+                    "200": written("Updated"),
+                    "204": nothing,
+                    "4XX": errors,
+                    "5XX": errors,
+                },
+            }),
+        );
+        obj.insert(
+            "delete".into(),
+            json!({
+                "operationId": format!("delete_{name}"),
+                "tags": [name],
+                "summary": format!("Delete the {name} the filters match"),
+                "responses": {
+                    "200": written("Deleted"),
+                    "204": nothing,
+                    "4XX": errors,
+                    "5XX": errors,
+                },
+            }),
+        );
+        if !t.primary_key.is_empty() {
+            obj.insert(
+                "put".into(),
+                json!({
+                    "operationId": format!("put_{name}"),
+                    "tags": [name],
+                    "summary": format!("Insert or replace the one {name} row the filters name"),
+                    "description": format!(
+                        "The filters must be `eq` on exactly the primary key ({}), and the body \
+                         must carry the same values.",
+                        t.primary_key.join(", ")
+                    ),
+                    "requestBody": body(false),
+                    "responses": {
+                        "201": written("Inserted"),
+                        "200": written("Replaced"),
+                        "204": nothing,
+                        "4XX": errors,
+                        "5XX": errors,
+                    },
+                }),
+            );
+        }
+    }
+    item
+}
+
+/// The path item of `/rpc/<name>`.
+fn rpc_path(name: &str, r: &Routine) -> Value {
+    let errors = json!({ "$ref": "#/components/responses/Error" });
+    let result = if r.return_type == "void" {
+        None
+    } else if r.columns.is_empty() {
+        let item = type_schema(&r.return_type);
+        Some(if r.returns_set {
+            json!({ "type": "array", "items": item })
+        } else {
+            item
+        })
+    } else {
+        let props: Map<String, Value> = r
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), type_schema(&c.type_sql)))
+            .collect();
+        let object = json!({ "type": "object", "properties": props });
+        Some(if r.returns_set {
+            json!({ "type": "array", "items": object })
+        } else {
+            object
+        })
+    };
+    let mut responses = Map::new();
+    match result {
+        Some(schema) => {
+            responses.insert(
+                "200".into(),
+                json!({
+                    "description": "The function's result.",
+                    "headers": { "Content-Range": { "$ref": "#/components/headers/Content-Range" } },
+                    "content": { "application/json": { "schema": schema } },
+                }),
+            );
+        }
+        None => {
+            responses.insert("204".into(), json!({ "description": "Done (void)." }));
+        }
+    }
+    responses.insert("4XX".into(), errors.clone());
+    responses.insert("5XX".into(), errors);
+    let properties: Map<String, Value> = r
+        .args
+        .iter()
+        .map(|a| (a.name.clone(), type_schema(&a.type_sql)))
+        .collect();
+    let required: Vec<&str> = r
+        .args
+        .iter()
+        .filter(|a| !a.has_default)
+        .map(|a| a.name.as_str())
+        .collect();
+    let description = r
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("Calls api.{name}; it returns {}.", r.return_type));
+    let mut item = json!({
+        "post": {
+            "operationId": format!("rpc_post_{name}"),
+            "tags": ["rpc"],
+            "summary": format!("Call {name}"),
+            "description": description,
+            "requestBody": {
+                "required": !required.is_empty(),
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": properties,
+                            "required": required,
+                        },
+                    },
+                },
+            },
+            "responses": responses,
+        },
+    });
+    if r.read_only()
+        && let Some(obj) = item.as_object_mut()
+    {
+        let params: Vec<Value> = r
+            .args
+            .iter()
+            .map(|a| {
+                json!({
+                    "name": a.name,
+                    "in": "query",
+                    "required": !a.has_default,
+                    "schema": { "type": "string" },
+                    "description": format!("Argument `{}` ({}).", a.name, a.type_sql),
+                })
+            })
+            .collect();
+        obj.insert(
+            "get".into(),
+            json!({
+                "operationId": format!("rpc_get_{name}"),
+                "tags": ["rpc"],
+                "summary": format!("Call {name} (read-only)"),
+                "description": "The arguments as query parameters; other parameters filter, order \
+                                and select the rows of a function that returns rows.",
+                "parameters": params,
+                "responses": responses,
+            }),
+        );
+    }
+    item
 }
 
 #[cfg(test)]
@@ -567,8 +842,24 @@ mod tests {
 
         let path = &doc["paths"]["/orders"];
         for m in ["post", "patch", "put", "delete"] {
-            assert!(path.get(m).is_none(), "{m} is not implemented");
+            assert!(path[m]["responses"]["4XX"].is_object(), "{m}");
         }
+        assert!(
+            doc["paths"]["/call_events"].get("put").is_none(),
+            "no primary key"
+        );
+        let rpc = &doc["paths"]["/rpc/store_order_stats"];
+        assert_eq!(
+            rpc["post"]["requestBody"]["content"]["application/json"]["schema"]["required"],
+            json!(["store_id"])
+        );
+        assert_eq!(
+            rpc["get"]["responses"]["200"]["content"]["application/json"]["schema"]["items"]["properties"]
+                ["orders"]["format"],
+            "int64"
+        );
+        assert!(doc["paths"]["/rpc/touch"].get("get").is_none(), "volatile");
+        assert!(doc["paths"]["/rpc/touch"]["post"]["responses"]["204"].is_object());
         let ok = &path["get"]["responses"]["200"]["content"];
         assert_eq!(
             ok["application/json"]["schema"]["items"]["$ref"],

@@ -3,14 +3,17 @@
 //!
 //! Errors: PGRST205 (no such table), PGRST200/201 (no or ambiguous relationship), PGRST108 (a
 //! filter or order on a resource the select does not embed), 42703 (no such column), 42704 (a cast
-//! to a type that is not allowed).
+//! to a type that is not allowed); for writes PGRST204 (a body, `columns=` or `on_conflict=` name
+//! the table lacks), PGRST105/114/115 (a PUT that does not name exactly one row by its primary
+//! key); for calls PGRST202/203 (no function, or more than one, takes these argument names).
 
 use super::error::PgrstError;
 use super::request::{
     Action, ApiRequest, CountPref, Field, IsValue, JsonOp, LogicOp, LogicTree, MediaType,
-    Operation, OrderTerm, RowRange, SelectItem,
+    Operation, OrderTerm, Payload, Preferences, Resolution, ReturnPref, RowRange, SelectItem,
+    parse_filter,
 };
-use super::schema_cache::{SchemaCache, Table};
+use super::schema_cache::{Routine, SchemaCache, Table};
 
 /// What the database will be asked.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +26,75 @@ pub struct Plan {
     pub media: MediaType,
     /// HEAD: headers only.
     pub headers_only: bool,
+    /// A read, a write or a call.
+    pub kind: PlanKind,
+    /// The `Prefer` header.
+    pub prefer: Preferences,
+}
+
+/// What kind of statement the plan is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanKind {
+    /// A read of [`Plan::root`].
+    Read,
+    /// A write; [`Plan::root`] shapes the written rows for `return=representation`.
+    Mutate(MutatePlan),
+    /// A function call; [`Plan::root`] reads its result when it returns rows.
+    Call(CallPlan),
+}
+
+/// An insert, update, delete or single-row upsert of one `api` table or view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MutatePlan {
+    /// Insert (POST), update (PATCH), delete, or single upsert (PUT).
+    pub action: Action,
+    /// The table or view written.
+    pub table: String,
+    /// The columns written, checked against the schema cache.
+    pub columns: Vec<String>,
+    /// The body as JSON text (an array of rows for inserts, one object for updates), bound as
+    /// one parameter.
+    pub payload: String,
+    /// `missing=default` with rows lacking some keys: each row's JSON and which of `columns` it
+    /// has (the others are written as DEFAULT).
+    pub row_values: Option<Vec<(String, Vec<bool>)>>,
+    /// `ON CONFLICT`, for upserts.
+    pub on_conflict: Option<OnConflict>,
+    /// `Prefer: return=…` (minimal when absent).
+    pub returning: ReturnPref,
+    /// The table's primary key (for `Location` and limited writes).
+    pub primary_key: Vec<String>,
+    /// PATCH/DELETE bounded by `limit`/`offset` ([`Plan::root`] holds the filters, order and
+    /// range of the rows to change).
+    pub limited: bool,
+}
+
+/// `ON CONFLICT (columns) DO UPDATE` (merge) or `DO NOTHING`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnConflict {
+    /// The unique columns (checked against the schema cache).
+    pub columns: Vec<String>,
+    /// Merge duplicates (update) rather than ignore them.
+    pub merge: bool,
+}
+
+/// A call of a function of schema `api`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallPlan {
+    /// The function (from the schema cache).
+    pub function: String,
+    /// The arguments passed, by name, with their types (from the catalog).
+    pub args: Vec<(String, String)>,
+    /// The arguments as one JSON object, bound as one parameter.
+    pub args_json: String,
+    /// It returns a scalar (not rows): the body is its JSON value.
+    pub scalar: bool,
+    /// It returns a set.
+    pub returns_set: bool,
+    /// It returns void: 204, no body.
+    pub returns_void: bool,
+    /// The call may run in a read-only transaction (GET, or a STABLE/IMMUTABLE function).
+    pub read_only: bool,
 }
 
 /// A read of one table, top-level or embedded.
@@ -170,19 +242,60 @@ const CASTS: &[(&str, &str)] = &[
 
 /// Plans a request against the schema.
 pub fn plan(req: &ApiRequest, cache: &SchemaCache) -> Result<Plan, PgrstError> {
-    let Action::Read { headers_only } = req.action;
+    match req.action {
+        Action::Call { .. } => plan_call(req, cache),
+        _ => plan_table(req, cache),
+    }
+}
+
+fn plan_table(req: &ApiRequest, cache: &SchemaCache) -> Result<Plan, PgrstError> {
     let table = cache
         .tables
         .get(&req.resource)
         .ok_or_else(|| PgrstError::no_table(&req.resource))?;
+    let mut root = resolve_read(cache, table, req, &req.filters)?;
+    let (kind, headers_only) = match req.action {
+        Action::Read { headers_only } => (PlanKind::Read, headers_only),
+        Action::Insert | Action::Update | Action::Delete | Action::SingleUpsert => (
+            PlanKind::Mutate(plan_mutation(req, table, &mut root)?),
+            false,
+        ),
+        Action::Call { .. } => return Err(PgrstError::internal()),
+    };
+    Ok(Plan {
+        root,
+        count: req.count,
+        media: req.accept,
+        headers_only,
+        kind,
+        prefer: req.prefer,
+    })
+}
+
+/// The read of `table` that `req` asks for: its select, and its filters, orders and ranges
+/// attached to the resource (top-level or embedded) each names.
+fn resolve_read(
+    cache: &SchemaCache,
+    table: &Table,
+    req: &ApiRequest,
+    filters: &[(Vec<String>, LogicTree)],
+) -> Result<ReadPlan, PgrstError> {
     let mut next_alias = 0usize;
     let mut root = read_plan(cache, table, &req.select, None, &mut next_alias)?;
-    for (path, tree) in &req.filters {
+    // The top-level table may be a function's result, which is not in the cache.
+    let table_of = |name: &str, top: bool| -> Result<&Table, PgrstError> {
+        if top {
+            Ok(table)
+        } else {
+            cache
+                .tables
+                .get(name)
+                .ok_or_else(|| PgrstError::no_table(name))
+        }
+    };
+    for (path, tree) in filters {
         let target = descend(&mut root, path)?;
-        let t = cache
-            .tables
-            .get(&target.table)
-            .ok_or_else(|| PgrstError::no_table(&target.table))?;
+        let t = table_of(&target.table, path.is_empty())?;
         let embeds: Vec<String> = target
             .select
             .iter()
@@ -196,10 +309,7 @@ pub fn plan(req: &ApiRequest, cache: &SchemaCache) -> Result<Plan, PgrstError> {
     }
     for (path, terms) in &req.orders {
         let target = descend(&mut root, path)?;
-        let t = cache
-            .tables
-            .get(&target.table)
-            .ok_or_else(|| PgrstError::no_table(&target.table))?;
+        let t = table_of(&target.table, path.is_empty())?;
         target.order = terms
             .iter()
             .map(|o| plan_order(t, o))
@@ -209,11 +319,271 @@ pub fn plan(req: &ApiRequest, cache: &SchemaCache) -> Result<Plan, PgrstError> {
         descend(&mut root, path)?.range = *range;
     }
     root.range = req.top_range;
+    Ok(root)
+}
+
+/// One row of a body.
+type JsonRow = serde_json::Map<String, serde_json::Value>;
+
+/// The body's rows, their keys checked against `table` (PGRST204 for one it does not have).
+fn payload_rows<'r>(
+    req: &'r ApiRequest,
+    table: &Table,
+) -> Result<(&'r [JsonRow], Vec<String>), PgrstError> {
+    let Some(Payload::Rows { rows, keys, .. }) = &req.payload else {
+        return Err(PgrstError::invalid_body("Empty or invalid json"));
+    };
+    for k in keys {
+        if table.column(k).is_none() {
+            return Err(PgrstError::no_column_in_cache(&table.name, k));
+        }
+    }
+    Ok((rows, keys.clone()))
+}
+
+fn plan_mutation(
+    req: &ApiRequest,
+    table: &Table,
+    root: &mut ReadPlan,
+) -> Result<MutatePlan, PgrstError> {
+    let returning = req.prefer.representation.unwrap_or(ReturnPref::Minimal);
+    let mut m = MutatePlan {
+        action: req.action,
+        table: table.name.clone(),
+        columns: Vec::new(),
+        payload: String::from("[]"),
+        row_values: None,
+        on_conflict: None,
+        returning,
+        primary_key: table.primary_key.clone(),
+        limited: false,
+    };
+    match req.action {
+        Action::Insert => {
+            let (rows, keys) = payload_rows(req, table)?;
+            if let Some(resolution) = req.prefer.resolution {
+                let cols = match &req.on_conflict {
+                    Some(cols) => cols.clone(),
+                    None => table.primary_key.clone(),
+                };
+                for c in &cols {
+                    if table.column(c).is_none() {
+                        return Err(PgrstError::no_column_in_cache(&table.name, c));
+                    }
+                }
+                // Without a key to resolve on there is nothing to upsert: a plain insert, as
+                // PostgREST does for a table without a primary key.
+                if !cols.is_empty() {
+                    m.on_conflict = Some(OnConflict {
+                        columns: cols,
+                        merge: resolution == Resolution::MergeDuplicates,
+                    });
+                }
+            }
+            // `missing=default`: a row that lacks one of the `columns=` keys takes that
+            // column's default, which only a VALUES list can say (DEFAULT).
+            if req.prefer.missing_default == Some(true)
+                && rows.iter().any(|r| keys.iter().any(|k| !r.contains_key(k)))
+            {
+                m.row_values = Some(
+                    rows.iter()
+                        .map(|r| {
+                            let present = keys.iter().map(|k| r.contains_key(k)).collect();
+                            (json_text(r), present)
+                        })
+                        .collect(),
+                );
+            }
+            m.payload = serde_json::to_string(rows).map_err(|_| PgrstError::internal())?;
+            m.columns = keys;
+            root.filters.clear();
+        }
+        Action::SingleUpsert => {
+            if req.query_limited {
+                return Err(PgrstError::put_range());
+            }
+            let (rows, keys) = payload_rows(req, table)?;
+            let pk = &table.primary_key;
+            // PostgREST: exactly one `eq` filter on each primary-key column, nothing else.
+            let mut named: Vec<(&str, &str)> = Vec::new();
+            for (path, tree) in &req.filters {
+                match tree {
+                    LogicTree::Stmt(f)
+                        if path.is_empty()
+                            && !f.negated
+                            && f.field.json_path.is_empty()
+                            && pk.contains(&f.field.name) =>
+                    {
+                        match &f.op {
+                            Operation::Simple {
+                                op: super::request::SimpleOp::Eq,
+                                value,
+                            } => named.push((&f.field.name, value)),
+                            _ => return Err(PgrstError::invalid_put()),
+                        }
+                    }
+                    _ => return Err(PgrstError::invalid_put()),
+                }
+            }
+            let mut names: Vec<&str> = named.iter().map(|(n, _)| *n).collect();
+            names.sort_unstable();
+            names.dedup();
+            if pk.is_empty() || names.len() != named.len() || names.len() != pk.len() {
+                return Err(PgrstError::invalid_put());
+            }
+            let [row] = rows else {
+                return Err(PgrstError::put_mismatch());
+            };
+            for (column, value) in &named {
+                let matches = match row.get(*column) {
+                    Some(serde_json::Value::String(s)) => s == value,
+                    Some(serde_json::Value::Number(n)) => {
+                        value.parse::<serde_json::Number>().is_ok_and(|v| v == *n)
+                    }
+                    Some(serde_json::Value::Bool(b)) => {
+                        (if *b { "true" } else { "false" }) == *value
+                    }
+                    _ => false,
+                };
+                if !matches {
+                    return Err(PgrstError::put_mismatch());
+                }
+            }
+            m.on_conflict = Some(OnConflict {
+                columns: pk.clone(),
+                merge: true,
+            });
+            m.payload = serde_json::to_string(rows).map_err(|_| PgrstError::internal())?;
+            m.columns = keys;
+            // The filters only named the row; the statement is an upsert of the body.
+            root.filters.clear();
+        }
+        Action::Update => {
+            let (rows, keys) = payload_rows(req, table)?;
+            m.payload = rows
+                .first()
+                .map(json_text)
+                .unwrap_or_else(|| "{}".to_owned());
+            m.columns = keys;
+            m.limited = limited(req, table)?;
+        }
+        Action::Delete => {
+            m.limited = limited(req, table)?;
+        }
+        Action::Read { .. } | Action::Call { .. } => return Err(PgrstError::internal()),
+    }
+    Ok(m)
+}
+
+/// A JSON object as text (serializing a map of JSON values cannot fail).
+fn json_text(m: &serde_json::Map<String, serde_json::Value>) -> String {
+    serde_json::to_string(m).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Whether a PATCH or DELETE is bounded by `limit`/`offset`: it then changes the rows a read
+/// with the same filters, order and range would return, picked by primary key (views have no
+/// `ctid`), so a table without one cannot be limited.
+fn limited(req: &ApiRequest, table: &Table) -> Result<bool, PgrstError> {
+    if !req.query_limited {
+        return Ok(false);
+    }
+    if table.primary_key.is_empty() {
+        return Err(PgrstError::parse(
+            "limit/offset on PATCH and DELETE need a primary key",
+            format!("'{}' has no primary key", table.name),
+        ));
+    }
+    Ok(true)
+}
+
+fn plan_call(req: &ApiRequest, cache: &SchemaCache) -> Result<Plan, PgrstError> {
+    let Action::Call { read, headers_only } = req.action else {
+        return Err(PgrstError::internal());
+    };
+    let overloads = cache.routines.get(&req.resource);
+    // The names the caller gave: the JSON object's keys (POST) or the query parameters (GET),
+    // some of which may be filters on the result.
+    let given: Vec<String> = match (&req.payload, read) {
+        (Some(Payload::Args(m)), false) => m.keys().cloned().collect(),
+        (_, true) => req.rpc_params.iter().map(|(k, _)| k.clone()).collect(),
+        _ => Vec::new(),
+    };
+    let fits = |r: &&Routine| {
+        let required_given = r
+            .args
+            .iter()
+            .filter(|a| !a.has_default)
+            .all(|a| given.contains(&a.name));
+        let all_known = read || given.iter().all(|g| r.args.iter().any(|a| &a.name == g));
+        required_given && all_known
+    };
+    let mut candidates: Vec<&Routine> = overloads
+        .map(|o| o.iter().filter(fits).collect())
+        .unwrap_or_default();
+    // GET: the overload that takes the most of the parameters as arguments.
+    let matched = |r: &Routine| {
+        given
+            .iter()
+            .filter(|g| r.args.iter().any(|a| &a.name == *g))
+            .count()
+    };
+    candidates.sort_by_key(|r| std::cmp::Reverse(matched(r)));
+    let routine = match candidates.as_slice() {
+        [] => {
+            let mut names = given.clone();
+            names.sort_unstable();
+            return Err(PgrstError::no_function(&req.resource, &names));
+        }
+        [one] => *one,
+        [a, b, ..] if matched(a) > matched(b) => *a,
+        _ => return Err(PgrstError::ambiguous_function(&req.resource)),
+    };
+    let is_arg = |k: &str| routine.args.iter().any(|a| a.name == k);
+    let mut args = serde_json::Map::new();
+    let mut filters = req.filters.clone();
+    match (&req.payload, read) {
+        (Some(Payload::Args(m)), false) => args.clone_from(m),
+        (_, true) => {
+            for (k, v) in &req.rpc_params {
+                if is_arg(k) {
+                    args.insert(k.clone(), serde_json::Value::String(v.clone()));
+                } else {
+                    filters.push((Vec::new(), parse_filter(k, v)?));
+                }
+            }
+        }
+        _ => {}
+    }
+    let table = routine.result_table();
+    let root = resolve_read(cache, &table, req, &filters)?;
+    let scalar = routine.columns.is_empty();
+    if scalar && (!filters.is_empty() || !req.orders.is_empty()) {
+        return Err(PgrstError::parse(
+            "filters and order apply to functions that return rows",
+            format!("api.{} returns {}", routine.name, routine.return_type),
+        ));
+    }
+    let call = CallPlan {
+        function: routine.name.clone(),
+        args: routine
+            .args
+            .iter()
+            .filter(|a| args.contains_key(&a.name))
+            .map(|a| (a.name.clone(), a.type_sql.clone()))
+            .collect(),
+        args_json: serde_json::to_string(&args).map_err(|_| PgrstError::internal())?,
+        scalar,
+        returns_set: routine.returns_set,
+        returns_void: routine.return_type == "void",
+        read_only: read || routine.read_only(),
+    };
     Ok(Plan {
         root,
         count: req.count,
         media: req.accept,
         headers_only,
+        kind: PlanKind::Call(call),
+        prefer: req.prefer,
     })
 }
 
@@ -486,5 +856,104 @@ mod tests {
             (e.status.as_u16(), e.message.as_str()),
             (400, "column orders.nope does not exist")
         );
+    }
+
+    fn plan_with(method: Method, resource: &str, q: &str, body: &str) -> Result<Plan, PgrstError> {
+        let mut req = if let Some(f) = resource.strip_prefix("rpc/") {
+            crate::pgrst::request::parse_rpc(&method, f, Some(q), &HeaderMap::new())?
+        } else {
+            parse(&method, resource, Some(q), &HeaderMap::new())?
+        };
+        crate::pgrst::request::parse_body(&mut req, body.as_bytes())?;
+        plan(&req, &sample())
+    }
+
+    #[test]
+    fn writes_and_calls_are_checked_against_the_schema() {
+        let code = |m: Method, r: &str, q: &str, b: &str| plan_with(m, r, q, b).unwrap_err().code;
+        assert_eq!(
+            code(Method::POST, "orders", "", r#"{"nope": 1}"#),
+            "PGRST204"
+        );
+        assert_eq!(
+            code(Method::POST, "orders", "columns=nope", "{}"),
+            "PGRST204"
+        );
+        let e = plan_with(Method::POST, "orders", "on_conflict=nope", "{}");
+        assert!(e.is_ok(), "on_conflict needs a resolution to matter");
+        assert_eq!(code(Method::PATCH, "nope", "", "{}"), "PGRST205");
+        // PUT: eq on exactly the primary key, and a body naming the same row.
+        assert_eq!(
+            code(Method::PUT, "orders", "", r#"{"id": "a"}"#),
+            "PGRST105"
+        );
+        assert_eq!(
+            code(Method::PUT, "orders", "id=gt.a", r#"{"id": "a"}"#),
+            "PGRST105"
+        );
+        assert_eq!(
+            code(Method::PUT, "orders", "id=eq.a&id=eq.b", r#"{"id": "a"}"#),
+            "PGRST105"
+        );
+        assert_eq!(
+            code(
+                Method::PUT,
+                "orders",
+                "id=eq.a&status=eq.x",
+                r#"{"id": "a"}"#
+            ),
+            "PGRST105"
+        );
+        assert_eq!(
+            code(Method::PUT, "orders", "id=eq.b", r#"{"id": "a"}"#),
+            "PGRST115"
+        );
+        assert_eq!(
+            code(Method::PUT, "order_items", "id=eq.2", r#"{"id": 1}"#),
+            "PGRST115"
+        );
+        assert!(plan_with(Method::PUT, "order_items", "id=eq.1", r#"{"id": 1}"#).is_ok());
+        assert_eq!(
+            code(Method::PUT, "call_events", "seq=eq.1", r#"{"seq": 1}"#),
+            "PGRST105"
+        );
+        assert_eq!(
+            code(Method::DELETE, "call_events", "limit=1", ""),
+            "PGRST100"
+        );
+        // Calls: the arguments must fit one function.
+        assert_eq!(code(Method::POST, "rpc/nope", "", "{}"), "PGRST202");
+        assert_eq!(
+            code(Method::POST, "rpc/order_summary", "", r#"{"x": 1}"#),
+            "PGRST202"
+        );
+        assert_eq!(
+            code(Method::POST, "rpc/touch", "", r#"{"note": "x"}"#),
+            "PGRST202"
+        );
+        assert!(plan_with(Method::POST, "rpc/touch", "", r#"{"id": "x"}"#).is_ok());
+        assert_eq!(
+            code(Method::GET, "rpc/order_summary", "order_id=x&a=eq.1", ""),
+            "42703"
+        );
+        assert_eq!(
+            code(
+                Method::GET,
+                "rpc/store_order_stats",
+                "store_id=x&nope=eq.1",
+                ""
+            ),
+            "42703"
+        );
+        let p = plan_with(
+            Method::GET,
+            "rpc/store_order_stats",
+            "store_id=x&orders=gt.1",
+            "",
+        )
+        .unwrap();
+        let PlanKind::Call(c) = &p.kind else { panic!() };
+        assert_eq!(c.args, vec![("store_id".to_owned(), "text".to_owned())]);
+        assert_eq!(p.root.filters.len(), 1);
     }
 }

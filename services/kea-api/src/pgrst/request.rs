@@ -2,7 +2,8 @@
 //! the schema (the planner checks names against the schema cache).
 //!
 //! Pure: no I/O, no panics on any input (a proptest checks that). Errors are PGRST100 (the query
-//! string does not parse) or PGRST103 (a bad range).
+//! string does not parse), PGRST103 (a bad range), PGRST102 (a body that is not the JSON the
+//! action takes) and PGRST101 (a verb a function does not take).
 
 use std::fmt;
 
@@ -32,6 +33,146 @@ pub struct ApiRequest {
     pub count: Option<CountPref>,
     /// The representation asked for with `Accept`.
     pub accept: MediaType,
+    /// The `Prefer` header.
+    pub prefer: Preferences,
+    /// `columns=`: the body keys to write (all others are ignored).
+    pub columns: Option<Vec<String>>,
+    /// `on_conflict=`: the unique columns an upsert resolves on (default: the primary key).
+    pub on_conflict: Option<Vec<String>>,
+    /// The request body of a write or of `POST /rpc/…`, once [`parse_body`] has read it.
+    pub payload: Option<Payload>,
+    /// `GET /rpc/f?…`: the top-level parameters that are not reserved words, unparsed. The
+    /// planner knows the function's arguments: those are arguments, the others filters.
+    pub rpc_params: Vec<(String, String)>,
+    /// Whether `limit`/`offset` appeared in the query string (for PATCH and DELETE, which ignore
+    /// the `Range` header as PostgREST does).
+    pub query_limited: bool,
+}
+
+/// What a write or call sends in its body: JSON, already checked for shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    /// Rows to write: one object or an array of objects with the same keys.
+    Rows {
+        /// The rows.
+        rows: Vec<serde_json::Map<String, serde_json::Value>>,
+        /// Their keys (the same for every row unless `columns=` says which to take).
+        keys: Vec<String>,
+        /// Whether the body was a single object (not an array).
+        single: bool,
+    },
+    /// The named arguments of a function call.
+    Args(serde_json::Map<String, serde_json::Value>),
+}
+
+/// The preferences of the `Prefer` header kea honours (the first of each kind wins, as in
+/// PostgREST).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Preferences {
+    /// `count=…`.
+    pub count: Option<CountPref>,
+    /// `return=…`.
+    pub representation: Option<ReturnPref>,
+    /// `resolution=…`.
+    pub resolution: Option<Resolution>,
+    /// `missing=default` (`Some(true)`) or `missing=null`.
+    pub missing_default: Option<bool>,
+    /// `tx=rollback` (`Some(true)`) or `tx=commit`.
+    pub rollback: Option<bool>,
+}
+
+impl Preferences {
+    /// Parses every `Prefer` header.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let mut p = Preferences::default();
+        let items = headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim);
+        for item in items {
+            match item {
+                "count=exact" => p.count = p.count.or(Some(CountPref::Exact)),
+                "count=planned" => p.count = p.count.or(Some(CountPref::Planned)),
+                "count=estimated" => p.count = p.count.or(Some(CountPref::Estimated)),
+                "return=minimal" => {
+                    p.representation = p.representation.or(Some(ReturnPref::Minimal))
+                }
+                "return=headers-only" => {
+                    p.representation = p.representation.or(Some(ReturnPref::HeadersOnly));
+                }
+                "return=representation" => {
+                    p.representation = p.representation.or(Some(ReturnPref::Representation));
+                }
+                "resolution=merge-duplicates" => {
+                    p.resolution = p.resolution.or(Some(Resolution::MergeDuplicates));
+                }
+                "resolution=ignore-duplicates" => {
+                    p.resolution = p.resolution.or(Some(Resolution::IgnoreDuplicates));
+                }
+                "missing=default" => p.missing_default = p.missing_default.or(Some(true)),
+                "missing=null" => p.missing_default = p.missing_default.or(Some(false)),
+                "tx=rollback" => p.rollback = p.rollback.or(Some(true)),
+                "tx=commit" => p.rollback = p.rollback.or(Some(false)),
+                _ => {}
+            }
+        }
+        p
+    }
+
+    /// The `Preference-Applied` value for the preferences an action honoured, in PostgREST's
+    /// order (resolution, missing, return, count, tx); `None` when there is none.
+    pub fn applied(&self, resolution: bool, missing: bool, representation: bool) -> Option<String> {
+        let mut v: Vec<&str> = Vec::new();
+        if resolution && let Some(r) = self.resolution {
+            v.push(match r {
+                Resolution::MergeDuplicates => "resolution=merge-duplicates",
+                Resolution::IgnoreDuplicates => "resolution=ignore-duplicates",
+            });
+        }
+        if missing && let Some(m) = self.missing_default {
+            v.push(if m { "missing=default" } else { "missing=null" });
+        }
+        if representation && let Some(r) = self.representation {
+            v.push(match r {
+                ReturnPref::Minimal => "return=minimal",
+                ReturnPref::HeadersOnly => "return=headers-only",
+                ReturnPref::Representation => "return=representation",
+            });
+        }
+        if let Some(c) = self.count {
+            v.push(match c {
+                CountPref::Exact => "count=exact",
+                CountPref::Planned => "count=planned",
+                CountPref::Estimated => "count=estimated",
+            });
+        }
+        if let Some(r) = self.rollback {
+            v.push(if r { "tx=rollback" } else { "tx=commit" });
+        }
+        (!v.is_empty()).then(|| v.join(", "))
+    }
+}
+
+/// `Prefer: return=…`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnPref {
+    /// No body (the default).
+    Minimal,
+    /// No body, a `Location` header for a single inserted row.
+    HeadersOnly,
+    /// The written rows, shaped by `select=`.
+    Representation,
+}
+
+/// `Prefer: resolution=…`: what an insert does with a row whose key exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// Update the existing row (`ON CONFLICT … DO UPDATE`).
+    MergeDuplicates,
+    /// Keep the existing row (`ON CONFLICT … DO NOTHING`).
+    IgnoreDuplicates,
 }
 
 /// The action of a request.
@@ -42,6 +183,31 @@ pub enum Action {
         /// HEAD: no body.
         headers_only: bool,
     },
+    /// POST to a table or view: insert (or upsert with `Prefer: resolution`).
+    Insert,
+    /// PATCH: update the rows matching the filters.
+    Update,
+    /// DELETE: delete the rows matching the filters.
+    Delete,
+    /// PUT: insert or replace the one row the primary-key filters name.
+    SingleUpsert,
+    /// `/rpc/<function>`: call a function of schema `api`.
+    Call {
+        /// GET or HEAD (arguments in the query string) rather than POST (a JSON object).
+        read: bool,
+        /// HEAD: no body.
+        headers_only: bool,
+    },
+}
+
+impl Action {
+    /// Whether the action writes rows of a table (POST, PATCH, DELETE, PUT).
+    pub fn is_mutation(self) -> bool {
+        matches!(
+            self,
+            Action::Insert | Action::Update | Action::Delete | Action::SingleUpsert
+        )
+    }
 }
 
 /// `Prefer: count=…`.
@@ -397,8 +563,48 @@ pub fn parse(
             headers_only: false,
         },
         Method::HEAD => Action::Read { headers_only: true },
+        Method::POST => Action::Insert,
+        Method::PATCH => Action::Update,
+        Method::DELETE => Action::Delete,
+        Method::PUT => Action::SingleUpsert,
         ref other => return Err(PgrstError::unsupported_method(other.as_str())),
     };
+    parse_action(action, resource, query, headers)
+}
+
+/// Parses a request for `/rpc/<function>`: GET and HEAD take the arguments in the query string,
+/// POST as a JSON object (see [`parse_body`]); other verbs are PGRST101.
+pub fn parse_rpc(
+    method: &Method,
+    function: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<ApiRequest, PgrstError> {
+    let action = match *method {
+        Method::GET => Action::Call {
+            read: true,
+            headers_only: false,
+        },
+        Method::HEAD => Action::Call {
+            read: true,
+            headers_only: true,
+        },
+        Method::POST => Action::Call {
+            read: false,
+            headers_only: false,
+        },
+        _ => return Err(PgrstError::rpc_method()),
+    };
+    parse_action(action, function, query, headers)
+}
+
+fn parse_action(
+    action: Action,
+    resource: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<ApiRequest, PgrstError> {
+    let rpc_get = matches!(action, Action::Call { read: true, .. });
     let mut req = ApiRequest {
         action,
         resource: resource.to_owned(),
@@ -409,6 +615,12 @@ pub fn parse(
         top_range: RowRange::default(),
         count: None,
         accept: MediaType::Json,
+        prefer: Preferences::from_headers(headers),
+        columns: None,
+        on_conflict: None,
+        payload: None,
+        rpc_params: Vec::new(),
+        query_limited: false,
     };
     let mut top = RowRange::default();
     for (key, value) in query_pairs(query.unwrap_or("")) {
@@ -437,6 +649,7 @@ pub fn parse(
                 }
                 let n = n.unsigned_abs();
                 if path.is_empty() {
+                    req.query_limited = true;
                     if last == "limit" {
                         top.limit = Some(n);
                     } else {
@@ -480,8 +693,13 @@ pub fn parse(
                     },
                 ));
             }
-            // Reserved for writes; ignored on reads as PostgREST does.
-            "columns" | "on_conflict" if path.is_empty() => {}
+            // Ignored on reads, as PostgREST does.
+            "columns" if path.is_empty() => req.columns = Some(parse_column_list(&value, last)?),
+            "on_conflict" if path.is_empty() => {
+                req.on_conflict = Some(parse_column_list(&value, last)?);
+            }
+            // A function argument or a filter: the planner tells them apart.
+            _ if rpc_get && path.is_empty() => req.rpc_params.push((key.clone(), value)),
             _ => {
                 let field = parse_field_str(last)?;
                 let filter = parse_filter_value(field, &value)?;
@@ -489,10 +707,106 @@ pub fn parse(
             }
         }
     }
-    req.top_range = parse_range_header(headers)?.map_or(top, |r| r.intersect(top));
-    req.count = parse_prefer_count(headers);
+    // Writes ignore `Range`, as PostgREST does: only `limit`/`offset` bound them.
+    req.top_range = if action.is_mutation() {
+        top
+    } else {
+        parse_range_header(headers)?.map_or(top, |r| r.intersect(top))
+    };
+    req.count = req.prefer.count;
     req.accept = parse_accept(headers)?;
     Ok(req)
+}
+
+/// Parses `columns=`/`on_conflict=`: comma-separated column names (double quotes allowed).
+fn parse_column_list(value: &str, what: &str) -> Result<Vec<String>, PgrstError> {
+    let mut c = Cursor::new(value);
+    let mut out = Vec::new();
+    loop {
+        c.skip_ws();
+        out.push(c.ident(&format!("{what} parameter"))?);
+        c.skip_ws();
+        if c.at_end() {
+            return Ok(out);
+        }
+        if !c.eat(",") {
+            return Err(c.error(&format!("{what} parameter")));
+        }
+    }
+}
+
+/// Reads the body of a write or call into `req.payload`.
+///
+/// Inserts take an object or an array of objects (as PostgREST: every object with the same keys,
+/// unless `columns=` names the keys to take); PATCH and PUT take one object; `POST /rpc/f` an
+/// object of named arguments (an empty body is no arguments). Reads ignore the body.
+pub fn parse_body(req: &mut ApiRequest, body: &[u8]) -> Result<(), PgrstError> {
+    let call_post = matches!(req.action, Action::Call { read: false, .. });
+    if !req.action.is_mutation() && !call_post {
+        return Ok(());
+    }
+    if req.action == Action::Delete {
+        return Ok(());
+    }
+    let is_blank = body.iter().all(u8::is_ascii_whitespace);
+    if call_post && is_blank {
+        req.payload = Some(Payload::Args(serde_json::Map::new()));
+        return Ok(());
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| PgrstError::invalid_body("Empty or invalid json").details(e.to_string()))?;
+    if call_post {
+        return match value {
+            serde_json::Value::Object(m) => {
+                req.payload = Some(Payload::Args(m));
+                Ok(())
+            }
+            _ => Err(PgrstError::invalid_body(
+                "The arguments of a function call must be a JSON object",
+            )),
+        };
+    }
+    let (rows, single) = match value {
+        serde_json::Value::Object(m) => (vec![m], true),
+        serde_json::Value::Array(items) if req.action == Action::Insert => {
+            let mut rows = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    serde_json::Value::Object(m) => rows.push(m),
+                    _ => {
+                        return Err(PgrstError::invalid_body(
+                            "All elements of the array must be JSON objects",
+                        ));
+                    }
+                }
+            }
+            (rows, false)
+        }
+        _ => {
+            return Err(PgrstError::invalid_body(match req.action {
+                Action::Insert => "The body must be a JSON object or an array of JSON objects",
+                _ => "The body must be a JSON object",
+            }));
+        }
+    };
+    let keys: Vec<String> = match &req.columns {
+        Some(cols) => cols.clone(),
+        None => {
+            let first: Vec<String> = rows
+                .first()
+                .map(|r| r.keys().cloned().collect())
+                .unwrap_or_default();
+            if rows
+                .iter()
+                .any(|r| r.len() != first.len() || !first.iter().all(|k| r.contains_key(k)))
+            {
+                return Err(PgrstError::invalid_body("All object keys must match"));
+            }
+            first
+        }
+    };
+    req.payload = Some(Payload::Rows { rows, keys, single });
+    Ok(())
 }
 
 /// Decodes `a=1&b=%20x+y` into pairs (`+` is a space, as PostgREST's query parser does).
@@ -747,6 +1061,13 @@ fn json_path(c: &mut Cursor<'_>) -> Result<Vec<JsonOp>, PgrstError> {
             JsonOp::Arrow(key)
         });
     }
+}
+
+/// Parses one `key=value` query parameter as a filter (`col=op.value`), as [`parse`] does for a
+/// key that is not a reserved word.
+pub fn parse_filter(key: &str, value: &str) -> Result<LogicTree, PgrstError> {
+    let field = parse_field_str(key)?;
+    Ok(LogicTree::Stmt(parse_filter_value(field, value)?))
 }
 
 /// Parses a filter's column part (`col` or `col->a->>b`) from a query key.
@@ -1095,20 +1416,6 @@ fn parse_range_header(headers: &HeaderMap) -> Result<Option<RowRange>, PgrstErro
         offset: lo,
         limit: Some(hi - lo + 1),
     }))
-}
-
-fn parse_prefer_count(headers: &HeaderMap) -> Option<CountPref> {
-    headers
-        .get_all("prefer")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .find_map(|p| match p.trim() {
-            "count=exact" => Some(CountPref::Exact),
-            "count=planned" => Some(CountPref::Planned),
-            "count=estimated" => Some(CountPref::Estimated),
-            _ => None,
-        })
 }
 
 fn parse_accept(headers: &HeaderMap) -> Result<MediaType, PgrstError> {
@@ -1518,9 +1825,86 @@ mod tests {
     }
 
     #[test]
-    fn writes_are_refused_clearly() {
-        let e = parse(&Method::POST, "orders", None, &HeaderMap::new()).unwrap_err();
+    fn unknown_verbs_are_refused_clearly() {
+        let e = parse(&Method::OPTIONS, "orders", None, &HeaderMap::new()).unwrap_err();
         assert_eq!((e.status.as_u16(), e.code.as_str()), (405, "PGRST117"));
+        let e = parse_rpc(&Method::PATCH, "f", None, &HeaderMap::new()).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code.as_str()), (405, "PGRST101"));
+    }
+
+    #[test]
+    fn write_parameters_preferences_and_bodies() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "prefer",
+            "return=representation, resolution=merge-duplicates,missing=default"
+                .parse()
+                .unwrap(),
+        );
+        h.append(
+            "prefer",
+            "tx=rollback, return=minimal, count=exact".parse().unwrap(),
+        );
+        h.insert(header::RANGE, "0-1".parse().unwrap());
+        let mut r = parse(
+            &Method::POST,
+            "orders",
+            Some("columns=a,%22b+c%22&on_conflict=a&select=a"),
+            &h,
+        )
+        .unwrap();
+        assert_eq!(r.action, Action::Insert);
+        assert_eq!(r.columns, Some(vec!["a".to_owned(), "b c".to_owned()]));
+        assert_eq!(r.on_conflict, Some(vec!["a".to_owned()]));
+        assert_eq!(r.top_range, RowRange::default(), "writes ignore Range");
+        let p = r.prefer;
+        assert_eq!(p.representation, Some(ReturnPref::Representation));
+        assert_eq!(p.resolution, Some(Resolution::MergeDuplicates));
+        assert_eq!((p.missing_default, p.rollback), (Some(true), Some(true)));
+        assert_eq!(
+            p.applied(true, true, true).as_deref(),
+            Some(
+                "resolution=merge-duplicates, missing=default, return=representation, count=exact, tx=rollback"
+            )
+        );
+        parse_body(&mut r, br#"[{"a": 1}, {"x": 2}]"#).unwrap();
+        let Some(Payload::Rows { rows, keys, single }) = &r.payload else {
+            panic!()
+        };
+        assert_eq!((rows.len(), keys.len(), *single), (2, 2, false));
+        for (q, body, code) in [
+            ("", &b""[..], "PGRST102"),
+            ("", b"{", "PGRST102"),
+            ("", b"[1]", "PGRST102"),
+            ("", br#"[{"a":1},{"b":1}]"#, "PGRST102"),
+            ("columns=a,", b"{}", "PGRST100"),
+            ("on_conflict=a);drop", b"{}", "PGRST100"),
+        ] {
+            let e = parse(&Method::POST, "orders", Some(q), &HeaderMap::new())
+                .and_then(|mut r| parse_body(&mut r, body))
+                .unwrap_err();
+            assert_eq!(e.code, code, "{q} {body:?}");
+        }
+        let mut r = parse(&Method::PATCH, "orders", None, &HeaderMap::new()).unwrap();
+        assert_eq!(parse_body(&mut r, b"[]").unwrap_err().code, "PGRST102");
+        let mut r = parse_rpc(&Method::POST, "f", None, &HeaderMap::new()).unwrap();
+        parse_body(&mut r, b" ").unwrap();
+        assert_eq!(r.payload, Some(Payload::Args(serde_json::Map::new())));
+        let r = parse_rpc(
+            &Method::GET,
+            "f",
+            Some("a=1&b=eq.2&select=x&limit=1"),
+            &HeaderMap::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            r.rpc_params,
+            vec![
+                ("a".to_owned(), "1".to_owned()),
+                ("b".to_owned(), "eq.2".to_owned())
+            ]
+        );
+        assert!(r.filters.is_empty());
     }
 
     #[test]

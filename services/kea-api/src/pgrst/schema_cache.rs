@@ -12,13 +12,91 @@ use std::sync::{Arc, RwLock};
 
 use serde::Deserialize;
 
-/// Tables, views and relationships of schema `api`.
+/// Tables, views, relationships and functions of schema `api`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SchemaCache {
     /// By name.
     pub tables: HashMap<String, Table>,
     /// Every relationship, in both directions.
     pub relationships: Vec<Relationship>,
+    /// Functions by name (each overload once).
+    pub routines: HashMap<String, Vec<Routine>>,
+}
+
+/// A function of schema `api`, callable as `/rpc/<name>`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Routine {
+    /// Its name.
+    pub name: String,
+    /// Its input arguments in order.
+    #[serde(default)]
+    pub args: Vec<RoutineArg>,
+    /// The return type as `format_type` spells it (`jsonb`, `record`, `void`).
+    pub return_type: String,
+    /// `RETURNS SETOF …` / `RETURNS TABLE (…)`.
+    pub returns_set: bool,
+    /// The result's columns when it returns rows (`TABLE (…)`, OUT arguments or a composite
+    /// type); empty for a scalar.
+    #[serde(default)]
+    pub columns: Vec<RoutineArg>,
+    /// `IMMUTABLE`, `STABLE` or `VOLATILE`.
+    pub volatility: Volatility,
+    /// Its `COMMENT ON`, if any.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl Routine {
+    /// Whether a call may run in a read-only transaction (PostgREST: STABLE and IMMUTABLE).
+    pub fn read_only(&self) -> bool {
+        self.volatility != Volatility::Volatile
+    }
+
+    /// The result's columns as a pseudo-table, so the read grammar (select, filters, order)
+    /// applies to a function returning rows.
+    pub fn result_table(&self) -> Table {
+        Table {
+            name: self.name.clone(),
+            columns: self
+                .columns
+                .iter()
+                .map(|c| Column {
+                    name: c.name.clone(),
+                    type_sql: c.type_sql.clone(),
+                    nullable: true,
+                    description: None,
+                })
+                .collect(),
+            description: self.description.clone(),
+            primary_key: Vec::new(),
+        }
+    }
+}
+
+/// An argument (or result column) of a function.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RoutineArg {
+    /// Its name (empty when unnamed).
+    pub name: String,
+    /// Its type as `format_type` spells it; used as a column type of `json_to_record`.
+    pub type_sql: String,
+    /// Whether it may be left out (it has a default).
+    #[serde(default)]
+    pub has_default: bool,
+}
+
+/// A function's volatility (`pg_proc.provolatile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Volatility {
+    /// `i`
+    #[serde(rename = "i")]
+    Immutable,
+    /// `s`
+    #[serde(rename = "s")]
+    Stable,
+    /// `v`
+    #[serde(rename = "v")]
+    Volatile,
 }
 
 /// A table or view of schema `api`.
@@ -114,6 +192,9 @@ pub struct CatalogDoc {
     /// The relations of schema `api` with their comments.
     #[serde(default)]
     pub relations: Vec<CatalogRelation>,
+    /// The functions of schema `api`.
+    #[serde(default)]
+    pub routines: Vec<Routine>,
 }
 
 /// A relation of schema `api`.
@@ -298,9 +379,14 @@ impl SchemaCache {
                 }
             }
         }
+        let mut routines: HashMap<String, Vec<Routine>> = HashMap::new();
+        for r in &doc.routines {
+            routines.entry(r.name.clone()).or_default().push(r.clone());
+        }
         SchemaCache {
             tables: tables.into_iter().collect(),
             relationships,
+            routines,
         }
     }
 
@@ -471,6 +557,19 @@ pub(crate) mod tests {
                 primary: true,
             });
         }
+        doc.routines = serde_json::from_value(serde_json::json!([
+            {"name": "order_summary", "args": [{"name": "order_id", "type_sql": "uuid"}],
+             "return_type": "jsonb", "returns_set": false, "volatility": "s"},
+            {"name": "store_order_stats", "args": [{"name": "store_id", "type_sql": "text"}],
+             "return_type": "record", "returns_set": true, "volatility": "s",
+             "columns": [{"name": "status", "type_sql": "text"},
+                         {"name": "orders", "type_sql": "bigint"},
+                         {"name": "total_cents", "type_sql": "bigint"}]},
+            {"name": "touch", "args": [{"name": "id", "type_sql": "uuid"},
+                                        {"name": "note", "type_sql": "text", "has_default": true}],
+             "return_type": "void", "returns_set": false, "volatility": "v"}
+        ]))
+        .unwrap_or_default();
         SchemaCache::from_catalog(&doc)
     }
 
@@ -544,6 +643,7 @@ pub(crate) mod tests {
             }],
             uniques: Vec::new(),
             relations: Vec::new(),
+            routines: Vec::new(),
         };
         assert!(SchemaCache::from_catalog(&doc).relationships.is_empty());
     }

@@ -11,13 +11,17 @@
 
 use std::fmt::Write as _;
 
-use super::plan::{Join, Plan, PlannedFilter, PlannedItem, PlannedOrder, PlannedTree, ReadPlan};
+use super::plan::{
+    CallPlan, Join, MutatePlan, Plan, PlanKind, PlannedFilter, PlannedItem, PlannedOrder,
+    PlannedTree, ReadPlan,
+};
 use super::request::{
-    CountPref, FtsOp, IsValue, JsonKey, JsonOp, LogicOp, MediaType, Operation, Quantifier, SimpleOp,
+    Action, CountPref, FtsOp, IsValue, JsonKey, JsonOp, LogicOp, MediaType, Operation, Quantifier,
+    ReturnPref, SimpleOp,
 };
 
 /// A statement and its bind values, `$1` first.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SqlQuery {
     /// The SQL text.
     pub sql: String,
@@ -26,6 +30,15 @@ pub struct SqlQuery {
     /// For `count=planned`: a statement to run under `EXPLAIN (FORMAT JSON)`, whose estimated
     /// row count is the total.
     pub planned_count: Option<Box<SqlQuery>>,
+    /// Whether the statement may run in a read-only transaction.
+    pub read_only: bool,
+    /// `Prefer: tx=rollback`: roll the transaction back instead of committing.
+    pub rollback: bool,
+    /// `Accept: application/vnd.pgrst.object+json`: anything but one row is an error, and the
+    /// transaction is rolled back (a write that touched two rows must not stay).
+    pub singular: bool,
+    /// The statement answers an `inserted` column (upserts: how many rows were new).
+    pub counts_inserted: bool,
 }
 
 /// One bind value.
@@ -55,41 +68,67 @@ pub fn quote_ident(name: &str) -> String {
     out
 }
 
-/// The statement for a read plan.
+/// The statement for a plan.
 pub fn to_sql(plan: &Plan) -> SqlQuery {
-    let mut b = Builder {
-        sql: String::new(),
-        binds: Vec::new(),
-    };
+    match &plan.kind {
+        PlanKind::Read => {
+            let from = |_: &mut Builder| from_clause(&plan.root);
+            read_statement(plan, &from)
+        }
+        PlanKind::Mutate(m) => mutate_statement(plan, m),
+        PlanKind::Call(c) => call_statement(plan, c),
+    }
+}
+
+/// The read of `plan.root` from what `from` renders (a table, or a function call whose
+/// arguments it binds first).
+fn read_statement(plan: &Plan, from: &dyn Fn(&mut Builder) -> String) -> SqlQuery {
+    let mut b = Builder::default();
     let root = &plan.root;
-    let from = from_clause(root);
+    let from_sql = from(&mut b);
     let mut where_sql = String::new();
     b.where_clause(root, &mut where_sql);
     let mut inner = String::new();
     b.select_body(root, &mut inner);
-    let _ = write!(inner, " FROM {from}{where_sql}");
+    let _ = write!(inner, " FROM {from_sql}{where_sql}");
     b.order_and_range(root, &mut inner);
     // `estimated` is exact below a row limit kea does not set (PostgREST's db-max-rows), so exact.
     let count = match plan.count {
         Some(CountPref::Exact | CountPref::Estimated) => {
-            format!("(SELECT pg_catalog.count(*) FROM {from}{where_sql})")
+            format!("(SELECT pg_catalog.count(*) FROM {from_sql}{where_sql})")
         }
         Some(CountPref::Planned) | None => "NULL::bigint".to_owned(),
     };
     let planned_count = (plan.count == Some(CountPref::Planned)).then(|| {
-        let mut c = Builder {
-            sql: String::new(),
-            binds: Vec::new(),
-        };
+        let mut c = Builder::default();
+        let from_sql = from(&mut c);
         let mut where_sql = String::new();
         c.where_clause(root, &mut where_sql);
         Box::new(SqlQuery {
-            sql: format!("SELECT 1 FROM {from}{where_sql}"),
+            sql: format!("SELECT 1 FROM {from_sql}{where_sql}"),
             binds: c.binds,
-            planned_count: None,
+            ..SqlQuery::default()
         })
     });
-    let body = match plan.media {
+    let body = body_expression(plan.media);
+    let _ = write!(
+        b.sql,
+        "WITH pgrst_source AS ({inner}) SELECT {count} AS total_count, pg_catalog.count(*) AS page_count, {body} AS body FROM pgrst_source AS pgrst_t"
+    );
+    SqlQuery {
+        sql: b.sql,
+        binds: b.binds,
+        planned_count,
+        read_only: true,
+        rollback: plan.prefer.rollback == Some(true),
+        singular: plan.media == MediaType::SingleObject,
+        counts_inserted: false,
+    }
+}
+
+/// The body built from the rows of `pgrst_source` (aliased `pgrst_t`).
+fn body_expression(media: MediaType) -> &'static str {
+    match media {
         MediaType::SingleObject => "coalesce((pg_catalog.json_agg(pgrst_t) -> 0)::text, 'null')",
         MediaType::Json => "coalesce(pg_catalog.json_agg(pgrst_t), '[]')::text",
         // As PostgREST: the first row's keys, then each row's record text without its parentheses
@@ -101,16 +140,272 @@ pub fn to_sql(plan: &Plan) -> SqlQuery {
              coalesce(pg_catalog.string_agg(pg_catalog.substr(pgrst_t::text, 2, \
              pg_catalog.length(pgrst_t::text) - 2), chr(10)), '')"
         }
+    }
+}
+
+/// `"a", "b"` for column names from the schema cache.
+fn column_list(prefix: Option<&str>, columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| match prefix {
+            Some(p) => format!("{p}.{}", quote_ident(c)),
+            None => quote_ident(c),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An insert, update or delete in a CTE (`pgrst_mutation`, returning the written rows), then the
+/// same one-row answer as a read: the written rows' count, and their representation as
+/// `select=` shapes it (embeddings are read from the statement's snapshot, as in PostgREST).
+///
+/// Rows come from the body, bound once as JSON text and turned into rows of the view's own type
+/// by `json_populate_recordset(NULL::api.<view>, $1)`, so PostgreSQL converts each JSON value
+/// to its column's type exactly as PostgREST has it do.
+fn mutate_statement(plan: &Plan, m: &MutatePlan) -> SqlQuery {
+    let mut b = Builder::default();
+    let target = format!("{}.{}", quote_ident("api"), quote_ident(&m.table));
+    let alias = quote_ident(&plan.root.alias);
+    let mut mutation = String::new();
+    match m.action {
+        Action::Insert | Action::SingleUpsert => {
+            let cols = column_list(None, &m.columns);
+            let _ = write!(mutation, "INSERT INTO {target} AS {alias}");
+            if !m.columns.is_empty() {
+                let _ = write!(mutation, " ({cols})");
+            }
+            match &m.row_values {
+                Some(rows) => {
+                    // missing=default: a VALUES list, DEFAULT where a row lacks a key.
+                    let mut values = Vec::with_capacity(rows.len());
+                    for (json, present) in rows {
+                        let p = b.bind(Bind::Text(json.clone()));
+                        let items: Vec<String> = m
+                            .columns
+                            .iter()
+                            .zip(present)
+                            .map(|(c, has)| {
+                                if *has {
+                                    format!(
+                                        "(SELECT pgrst_r.{} FROM pg_catalog.json_populate_record(NULL::{target}, {p}::json) AS pgrst_r)",
+                                        quote_ident(c)
+                                    )
+                                } else {
+                                    "DEFAULT".to_owned()
+                                }
+                            })
+                            .collect();
+                        values.push(format!("({})", items.join(", ")));
+                    }
+                    let _ = write!(mutation, " VALUES {}", values.join(", "));
+                }
+                None => {
+                    let p = b.bind(Bind::Text(m.payload.clone()));
+                    let _ = write!(
+                        mutation,
+                        " SELECT {} FROM pg_catalog.json_populate_recordset(NULL::{target}, {p}::json) AS pgrst_r",
+                        column_list(Some("pgrst_r"), &m.columns)
+                    );
+                }
+            }
+            if let Some(oc) = &m.on_conflict {
+                let _ = write!(
+                    mutation,
+                    " ON CONFLICT ({})",
+                    column_list(None, &oc.columns)
+                );
+                // The key columns keep their values; updating them would need an UPDATE grant
+                // on the key that the role may not have.
+                let mut set: Vec<&String> = m
+                    .columns
+                    .iter()
+                    .filter(|c| !oc.columns.contains(c))
+                    .collect();
+                if set.is_empty() {
+                    set = oc
+                        .columns
+                        .iter()
+                        .filter(|c| m.columns.contains(c))
+                        .collect();
+                }
+                if oc.merge && !set.is_empty() {
+                    let assignments: Vec<String> = set
+                        .iter()
+                        .map(|c| format!("{} = EXCLUDED.{}", quote_ident(c), quote_ident(c)))
+                        .collect();
+                    let _ = write!(mutation, " DO UPDATE SET {}", assignments.join(", "));
+                } else {
+                    mutation.push_str(" DO NOTHING");
+                }
+            }
+        }
+        Action::Update if m.columns.is_empty() => {
+            // PostgREST: an empty body changes nothing.
+            let _ = write!(
+                mutation,
+                "SELECT {alias}.* FROM {target} AS {alias} WHERE false"
+            );
+        }
+        Action::Update => {
+            let p = b.bind(Bind::Text(m.payload.clone()));
+            let assignments: Vec<String> = m
+                .columns
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} = (SELECT pgrst_r.{} FROM pg_catalog.json_populate_record(NULL::{target}, {p}::json) AS pgrst_r)",
+                        quote_ident(c),
+                        quote_ident(c)
+                    )
+                })
+                .collect();
+            let _ = write!(
+                mutation,
+                "UPDATE {target} AS {alias} SET {}",
+                assignments.join(", ")
+            );
+            b.mutation_where(plan, m, &target, &mut mutation);
+        }
+        Action::Delete => {
+            let _ = write!(mutation, "DELETE FROM {target} AS {alias}");
+            b.mutation_where(plan, m, &target, &mut mutation);
+        }
+        Action::Read { .. } | Action::Call { .. } => {}
+    }
+    if !(m.action == Action::Update && m.columns.is_empty()) {
+        let _ = write!(mutation, " RETURNING {alias}.*");
+    }
+    let headers_only_keys = m.returning == ReturnPref::HeadersOnly
+        && m.action == Action::Insert
+        && !m.primary_key.is_empty();
+    let (source, body) = match m.returning {
+        ReturnPref::Representation => {
+            let mut src = String::new();
+            b.select_body(&plan.root, &mut src);
+            let _ = write!(src, " FROM pgrst_mutation AS {alias}");
+            if !plan.root.order.is_empty() {
+                let terms: Vec<String> = plan
+                    .root
+                    .order
+                    .iter()
+                    .map(|o| b.order_term(&plan.root.alias, o))
+                    .collect();
+                let _ = write!(src, " ORDER BY {}", terms.join(", "));
+            }
+            (src, body_expression(plan.media))
+        }
+        // The primary key of the inserted rows, for `Location`.
+        _ if headers_only_keys => (
+            format!(
+                "SELECT {} FROM pgrst_mutation AS {alias}",
+                column_list(Some(&alias), &m.primary_key)
+            ),
+            body_expression(MediaType::Json),
+        ),
+        _ => (
+            "SELECT NULL::text AS pgrst_empty FROM pgrst_mutation".to_owned(),
+            "''",
+        ),
+    };
+    let total = match plan.count {
+        Some(CountPref::Exact | CountPref::Estimated) => "pg_catalog.count(*)",
+        _ => "NULL::bigint",
+    };
+    // Rows of an upsert that were inserted: the written rows less those whose key was already
+    // there before the statement (the main query sees the snapshot from before the CTE wrote).
+    let inserted = match &m.on_conflict {
+        Some(oc) => format!(
+            "(SELECT pg_catalog.count(*) FROM pgrst_mutation) - (SELECT pg_catalog.count(*) FROM {target} AS pgrst_old WHERE ({}) IN (SELECT {} FROM pgrst_mutation AS pgrst_m))",
+            column_list(Some("pgrst_old"), &oc.columns),
+            column_list(Some("pgrst_m"), &oc.columns)
+        ),
+        None => "NULL::bigint".to_owned(),
     };
     let _ = write!(
         b.sql,
-        "WITH pgrst_source AS ({inner}) SELECT {count} AS total_count, pg_catalog.count(*) AS page_count, {body} AS body FROM pgrst_source AS pgrst_t"
+        "WITH pgrst_mutation AS ({mutation}), pgrst_source AS ({source}) SELECT {total} AS total_count, pg_catalog.count(*) AS page_count, {body} AS body, {inserted} AS inserted FROM pgrst_source AS pgrst_t"
     );
     SqlQuery {
         sql: b.sql,
         binds: b.binds,
-        planned_count,
+        planned_count: None,
+        read_only: false,
+        rollback: plan.prefer.rollback == Some(true),
+        singular: plan.media == MediaType::SingleObject,
+        counts_inserted: m.on_conflict.is_some(),
     }
+}
+
+/// A function call: its result read like a table (filters, order, range) when it returns
+/// rows, else its JSON value. The arguments are bound as one JSON object and typed by
+/// `json_to_record` with the argument types from the catalog, then passed by name.
+fn call_statement(plan: &Plan, c: &CallPlan) -> SqlQuery {
+    let function = format!("{}.{}", quote_ident("api"), quote_ident(&c.function));
+    let call_from = |b: &mut Builder, column_alias: &str| -> String {
+        if c.args.is_empty() {
+            return format!(
+                "{function}() AS {}{column_alias}",
+                quote_ident(&plan.root.alias)
+            );
+        }
+        let p = b.bind(Bind::Text(c.args_json.clone()));
+        let defs: Vec<String> = c
+            .args
+            .iter()
+            .map(|(n, t)| format!("{} {t}", quote_ident(n)))
+            .collect();
+        let named: Vec<String> = c
+            .args
+            .iter()
+            .map(|(n, _)| format!("{} := pgrst_args.{}", quote_ident(n), quote_ident(n)))
+            .collect();
+        format!(
+            "pg_catalog.json_to_record({p}::json) AS pgrst_args({}) CROSS JOIN LATERAL {function}({}) AS {}{column_alias}",
+            defs.join(", "),
+            named.join(", "),
+            quote_ident(&plan.root.alias)
+        )
+    };
+    let mut q = if c.scalar {
+        let mut b = Builder::default();
+        let from = call_from(&mut b, "(pgrst_value)");
+        let value = format!("{}.pgrst_value", quote_ident(&plan.root.alias));
+        let body = if c.returns_void {
+            "''".to_owned()
+        } else if c.returns_set {
+            format!("coalesce(pg_catalog.json_agg({value}), '[]')::text")
+        } else {
+            format!("coalesce(pg_catalog.max(pg_catalog.to_json({value})::text), 'null')")
+        };
+        let total = match plan.count {
+            Some(CountPref::Exact | CountPref::Estimated) => "pg_catalog.count(*)",
+            _ => "NULL::bigint",
+        };
+        let _ = write!(
+            b.sql,
+            "SELECT {total} AS total_count, pg_catalog.count(*) AS page_count, {body} AS body FROM {from}"
+        );
+        SqlQuery {
+            sql: b.sql,
+            binds: b.binds,
+            ..SqlQuery::default()
+        }
+    } else {
+        let from = |b: &mut Builder| call_from(b, "");
+        let mut q = read_statement(plan, &from);
+        if !c.returns_set && plan.media == MediaType::Json {
+            // One composite value: an object (or null), not an array.
+            q.sql = q.sql.replace(
+                body_expression(MediaType::Json),
+                body_expression(MediaType::SingleObject),
+            );
+        }
+        q
+    };
+    q.read_only = c.read_only;
+    q.rollback = plan.prefer.rollback == Some(true);
+    q.singular = plan.media == MediaType::SingleObject;
+    q
 }
 
 fn from_clause(read: &ReadPlan) -> String {
@@ -122,12 +417,52 @@ fn from_clause(read: &ReadPlan) -> String {
     )
 }
 
+#[derive(Default)]
 struct Builder {
     sql: String,
     binds: Vec<Bind>,
 }
 
 impl Builder {
+    /// ` WHERE …` of a PATCH or DELETE: the top-level filters only (embedded ones shape the
+    /// representation); with `limit`/`offset`, the primary keys of the rows a read with the same
+    /// filters, order and range returns.
+    fn mutation_where(&mut self, plan: &Plan, m: &MutatePlan, target: &str, out: &mut String) {
+        let root = &plan.root;
+        if m.limited {
+            let mut sub = root.clone();
+            sub.alias = "pgrst_limited".to_owned();
+            // Embeddings a filter tests (`rel=not.is.null`) join the renamed parent.
+            for item in &mut sub.select {
+                if let PlannedItem::Embed { plan, .. } = item
+                    && let Some(j) = plan.join.as_mut()
+                {
+                    j.parent_alias.clone_from(&sub.alias);
+                }
+            }
+            let conds: Vec<String> = sub.filters.iter().map(|f| self.tree(&sub, f)).collect();
+            let mut inner = format!(
+                "SELECT {} FROM {target} AS {}",
+                column_list(Some(&quote_ident(&sub.alias)), &m.primary_key),
+                quote_ident(&sub.alias)
+            );
+            if !conds.is_empty() {
+                let _ = write!(inner, " WHERE {}", conds.join(" AND "));
+            }
+            self.order_and_range(&sub, &mut inner);
+            let _ = write!(
+                out,
+                " WHERE ({}) IN ({inner})",
+                column_list(Some(&quote_ident(&root.alias)), &m.primary_key)
+            );
+            return;
+        }
+        let conds: Vec<String> = root.filters.iter().map(|f| self.tree(root, f)).collect();
+        if !conds.is_empty() {
+            let _ = write!(out, " WHERE {}", conds.join(" AND "));
+        }
+    }
+
     fn bind(&mut self, value: Bind) -> String {
         self.binds.push(value);
         format!("${}", self.binds.len())
@@ -610,6 +945,100 @@ mod tests {
         let q = sql("orders", "select=\"a\\\"; DROP TABLE x; --\":id");
         assert!(
             q.sql.contains("AS \"a\"\"; DROP TABLE x; --\""),
+            "{}",
+            q.sql
+        );
+    }
+
+    fn write_sql(method: Method, resource: &str, q: &str, prefer: &str, body: &str) -> SqlQuery {
+        let mut h = HeaderMap::new();
+        if !prefer.is_empty() {
+            h.insert("prefer", prefer.parse().unwrap());
+        }
+        let mut req = if let Some(f) = resource.strip_prefix("rpc/") {
+            crate::pgrst::request::parse_rpc(&method, f, Some(q), &h).unwrap()
+        } else {
+            parse(&method, resource, Some(q), &h).unwrap()
+        };
+        crate::pgrst::request::parse_body(&mut req, body.as_bytes()).unwrap();
+        to_sql(&plan(&req, &sample()).unwrap())
+    }
+
+    #[test]
+    fn upsert_binds_the_body_once() {
+        let q = write_sql(
+            Method::POST,
+            "orders",
+            "on_conflict=call_sid",
+            "resolution=merge-duplicates",
+            r#"[{"call_sid": "x", "status": "y"}]"#,
+        );
+        assert!(q.sql.starts_with(
+            "WITH pgrst_mutation AS (INSERT INTO \"api\".\"orders\" AS \"pgrst_0\" (\"call_sid\", \"status\") \
+             SELECT pgrst_r.\"call_sid\", pgrst_r.\"status\" FROM pg_catalog.json_populate_recordset(NULL::\"api\".\"orders\", $1::json) AS pgrst_r \
+             ON CONFLICT (\"call_sid\") DO UPDATE SET \"status\" = EXCLUDED.\"status\" RETURNING \"pgrst_0\".*)"
+        ), "{}", q.sql);
+        assert_eq!(
+            q.binds,
+            vec![Bind::Text(r#"[{"call_sid":"x","status":"y"}]"#.into())]
+        );
+        assert!(!q.read_only && q.counts_inserted);
+        // missing=default with columns=: DEFAULT where a row lacks the key.
+        let q = write_sql(
+            Method::POST,
+            "orders",
+            "columns=status,notes",
+            "missing=default",
+            r#"[{"status": "a"}, {"status": "b", "notes": "n"}]"#,
+        );
+        assert!(q.sql.contains(" VALUES ((SELECT pgrst_r.\"status\" FROM pg_catalog.json_populate_record(NULL::\"api\".\"orders\", $1::json) AS pgrst_r), DEFAULT), ("), "{}", q.sql);
+        assert_eq!(q.binds.len(), 2);
+    }
+
+    #[test]
+    fn limited_update_and_delete_pick_rows_by_primary_key() {
+        let q = write_sql(
+            Method::PATCH,
+            "orders",
+            "status=eq.x&order=total_cents.desc&limit=2",
+            "",
+            r#"{"notes": "n"}"#,
+        );
+        assert!(q.sql.contains(
+            "UPDATE \"api\".\"orders\" AS \"pgrst_0\" SET \"notes\" = (SELECT pgrst_r.\"notes\" FROM pg_catalog.json_populate_record(NULL::\"api\".\"orders\", $1::json) AS pgrst_r) \
+             WHERE (\"pgrst_0\".\"id\") IN (SELECT \"pgrst_limited\".\"id\" FROM \"api\".\"orders\" AS \"pgrst_limited\" \
+             WHERE \"pgrst_limited\".\"status\" = $2::text ORDER BY \"pgrst_limited\".\"total_cents\" DESC LIMIT $3) RETURNING"
+        ), "{}", q.sql);
+        let q = write_sql(Method::DELETE, "orders", "status=eq.x", "tx=rollback", "");
+        assert!(q.sql.starts_with("WITH pgrst_mutation AS (DELETE FROM \"api\".\"orders\" AS \"pgrst_0\" WHERE \"pgrst_0\".\"status\" = $1::text RETURNING"), "{}", q.sql);
+        assert!(q.rollback && !q.read_only);
+    }
+
+    #[test]
+    fn calls_bind_arguments_as_one_json_object() {
+        let q = write_sql(
+            Method::GET,
+            "rpc/store_order_stats",
+            "store_id=tonys-pizza&status=eq.confirmed&select=orders",
+            "",
+            "",
+        );
+        assert!(q.sql.contains(
+            "FROM pg_catalog.json_to_record($1::json) AS pgrst_args(\"store_id\" text) \
+             CROSS JOIN LATERAL \"api\".\"store_order_stats\"(\"store_id\" := pgrst_args.\"store_id\") AS \"pgrst_0\" \
+             WHERE \"pgrst_0\".\"status\" = $2::text"
+        ), "{}", q.sql);
+        assert_eq!(
+            q.binds[0],
+            Bind::Text(r#"{"store_id":"tonys-pizza"}"#.into())
+        );
+        assert!(q.read_only);
+        let q = write_sql(Method::POST, "rpc/touch", "", "", r#"{"id": "x"}"#);
+        assert!(!q.read_only, "a volatile function may write");
+        assert!(
+            q.sql.contains(
+                "\"api\".\"touch\"(\"id\" := pgrst_args.\"id\") AS \"pgrst_0\"(pgrst_value)"
+            ),
             "{}",
             q.sql
         );

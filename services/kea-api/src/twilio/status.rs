@@ -52,13 +52,27 @@ pub async fn call_status(State(state): State<AppState>, form: SignedForm) -> Res
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// `POST /twilio/sms/status`: a message the server sent changed status.
-pub async fn message_status(form: SignedForm) -> Response {
-    tracing::info!(
-        message.sid = param(&form, "MessageSid").unwrap_or(""),
-        message.status = param(&form, "MessageStatus").unwrap_or(""),
-        "message status"
-    );
+/// `POST /twilio/sms/status`: a message the server sent changed status; recorded on its
+/// `sms_messages` row.
+pub async fn message_status(State(state): State<AppState>, form: SignedForm) -> Response {
+    let (Some(sid), Some(status)) = (param(&form, "MessageSid"), param(&form, "MessageStatus"))
+    else {
+        tracing::warn!("message status callback without MessageSid or MessageStatus");
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let error_code = param(&form, "ErrorCode").filter(|c| !c.is_empty());
+    match kea_store::pipeline::record_sms_status(&state.db, sid, status, error_code).await {
+        Ok(true) => {
+            tracing::info!(message.sid = %sid, message.status = %status, "message status recorded")
+        }
+        Ok(false) => {
+            tracing::warn!(message.sid = %sid, message.status = %status, "status callback for an unknown message")
+        }
+        Err(e) => {
+            tracing::error!(message.sid = %sid, error = %e, "recording a message status failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    }
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -347,7 +347,9 @@ async fn write_order(
     let order = kea_store::calls::NewOrder {
         call_sid: &req.call_sid,
         store_id: &store.id,
-        status: "confirmed",
+        // Not decided yet: the `decide_order` job confirms it or asks an agent (queued by the
+        // `orders_enqueue` trigger in this transaction).
+        status: "pending_verification",
         customer_name: &placed.customer_name,
         customer_phone: &placed.customer_phone,
         fulfillment: placed.fulfillment.as_str(),

@@ -10,6 +10,7 @@ use anyhow::Context;
 use kea_store::dev_cluster::DevCluster;
 use sqlx::{Connection, PgConnection};
 
+use crate::cmd::worker::JobArgs;
 use crate::cmd::{serve, store_import};
 use crate::config::{Credentials, DatabaseArgs, HttpArgs, SecretsArgs};
 
@@ -48,6 +49,8 @@ pub struct DevArgs {
     http: HttpArgs,
     #[command(flatten)]
     secrets: SecretsArgs,
+    #[command(flatten)]
+    jobs: JobArgs,
 }
 
 pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
@@ -108,6 +111,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     serve::log_credentials(&credentials);
 
     let config = args.http.api_config(&credentials)?;
+    let (mut task_env, task_settings) = args.jobs.build(pool.clone(), secrets, &credentials)?;
+    task_env.public_url = Some(config.public_url.clone());
     println!();
     println!("kea dev is starting on {}", config.public_url);
     println!("  health:     {}/healthz", config.public_url);
@@ -159,10 +164,17 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         "  scenarios:  kea simulate --url {} tests/fixtures/scenarios",
         config.public_url
     );
+    println!(
+        "  workers:    order pipeline (decide, POS push, texts via {})",
+        args.jobs.twilio_api_base
+    );
     println!("Press Ctrl-C to stop.");
     println!();
 
-    let served = serve::serve(pool.clone(), &args.http, config).await;
+    let (served, worked) = tokio::join!(
+        serve::serve(pool.clone(), &args.http, config),
+        kea_tasks::run(task_env, task_settings, serve::shutdown_signal()),
+    );
     pool.close().await;
     if let Some(mut c) = cluster.take() {
         tokio::task::spawn_blocking(move || c.stop())
@@ -172,6 +184,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         println!("Stopped the private PostgreSQL cluster.");
     }
     served?;
+    worked.context("running the job workers")?;
     Ok(ExitCode::SUCCESS)
 }
 

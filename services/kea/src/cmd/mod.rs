@@ -7,4 +7,4 @@ pub mod replay;
 pub mod serve;
 pub mod simulate;
 pub mod store_import;
-pub mod unavailable;
+pub mod worker;

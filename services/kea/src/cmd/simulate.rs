@@ -37,6 +37,10 @@ pub struct SimulateArgs {
     /// Print every call's transcript, not only the failures'.
     #[arg(long, short)]
     verbose: bool,
+    /// Afterwards, wait up to this many seconds for the placed orders to reach the POS (a worker
+    /// must be running, as in `kea dev`) and report the time from each call's end to the POS.
+    #[arg(long, default_value_t = 0)]
+    pipeline_wait: u64,
     #[command(flatten)]
     target: TargetArgs,
 }
@@ -153,12 +157,63 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         percentiles(&mut client_ms),
         percentiles(&mut server_ms),
     );
+    if args.pipeline_wait > 0 {
+        report_pipeline(&db, &sids, args.pipeline_wait).await?;
+    }
     println!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Waits for the calls' orders to leave the pipeline and prints how long the POS took to get
+/// them, counted from the call's end (negative when the POS had it before the hang-up) and from
+/// the moment the order was written (the caller's "yes").
+async fn report_pipeline(db: &PgPool, sids: &[String], wait_secs: u64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + std::time::Duration::from_secs(wait_secs);
+    let waiting = loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM orders WHERE call_sid = ANY($1)
+               AND (status = 'confirmed' OR (status = 'pending_verification' AND decided_at IS NULL))",
+        )
+        .bind(sids)
+        .fetch_one(db)
+        .await
+        .context("reading the orders' progress")?;
+        if waiting == 0 || Instant::now() >= deadline {
+            break waiting;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let rows: Vec<(String, Option<f64>, Option<f64>)> = sqlx::query_as(
+        "SELECT o.status,
+                extract(epoch FROM o.sent_to_pos_at - c.ended_at)::float8 * 1000,
+                extract(epoch FROM o.sent_to_pos_at - o.created_at)::float8 * 1000
+         FROM orders o JOIN calls c USING (call_sid) WHERE o.call_sid = ANY($1)",
+    )
+    .bind(sids)
+    .fetch_all(db)
+    .await
+    .context("reading the orders' pipeline times")?;
+    let mut from_end: Vec<f64> = rows.iter().filter_map(|r| r.1).collect();
+    let mut from_order: Vec<f64> = rows.iter().filter_map(|r| r.2).collect();
+    let mut by_status: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (status, _, _) in &rows {
+        *by_status.entry(status.as_str()).or_default() += 1;
+    }
+    println!(
+        "orders: {by_status:?}; call end → POS ms: {}; order written → POS ms: {}",
+        percentiles(&mut from_end),
+        percentiles(&mut from_order)
+    );
+    if waiting > 0 {
+        println!(
+            "{waiting} order(s) still in the pipeline after {wait_secs} s (is a worker running?)"
+        );
+    }
+    Ok(())
 }
 
 fn percentiles(values: &mut [f64]) -> String {

@@ -1,5 +1,7 @@
 //! The conformance tool the platform is judged with (`../shared/tools/caller.py`) against a real
-//! `kea serve`: every public scenario, through the signed webhooks, checked through the data API.
+//! `kea serve` and `kea worker`: every public scenario, through the signed webhooks, checked
+//! through the data API, and every placed order followed to caller.py's POS receiver (one signed
+//! push, one idempotency key) and its Twilio stand-in (one receipt with the right total).
 //! Skips, saying so, when `../shared` (beside the project) or python3 is absent.
 
 use std::path::Path;
@@ -7,7 +9,7 @@ use std::process::Command;
 
 use kea_test_db::TestDb;
 
-use crate::{Server, TEST_JWT_SECRET, import_stores};
+use crate::{Server, TEST_JWT_SECRET, import_stores, kea};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
@@ -29,6 +31,20 @@ async fn caller_py_passes_every_public_scenario() {
     let stores = format!("{ROOT}/tests/fixtures/stores");
     import_stores(db.url(), &["tonys-pizza", "la-casita", "bean-there"]);
     let server = Server::start(db.url(), "conformance-token").await;
+    // caller.py's Twilio stand-in listens on 18082 and its POS receiver on 18081 (where the
+    // fixture stores point).
+    let worker = kea()
+        .arg("worker")
+        .env("DATABASE_URL", db.url())
+        .env("TWILIO_ACCOUNT_SID", format!("AC{}", "0".repeat(32)))
+        .env("TWILIO_AUTH_TOKEN", "conformance-token")
+        .env("TWILIO_API_BASE", "http://127.0.0.1:18082")
+        .env("KEA_PUBLIC_URL", &server.url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let worker = Stopped(worker);
     let out = tokio::task::spawn_blocking(move || {
         Command::new("python3")
             .arg(tool)
@@ -40,8 +56,7 @@ async fn caller_py_passes_every_public_scenario() {
             ])
             .args(["--jwt-secret", TEST_JWT_SECRET, "--stores", &stores])
             .args(["--scenarios", &format!("{ROOT}/tests/fixtures/scenarios")])
-            // The POS push and the SMS receipt arrive with the order pipeline.
-            .args(["--no-peers", "--skip-peer-checks", "--wait", "2"])
+            .args(["--wait", "20"])
             .output()
             .unwrap()
     })
@@ -54,4 +69,16 @@ async fn caller_py_passes_every_public_scenario() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("27 passed, 0 failed"), "{stdout}");
+    drop(worker);
+}
+
+/// SIGTERM on drop, so a failed assertion does not leave a worker behind.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).ok();
+        self.0.wait().ok();
+    }
 }

@@ -4,7 +4,9 @@
 mod call;
 mod cli;
 mod conformance;
+mod data_api_clients;
 mod dev;
+mod pipeline;
 mod serve;
 mod simulate;
 mod store_import;
@@ -26,6 +28,12 @@ pub fn kea() -> Command {
         "VAULT_ROLE",
         "TWILIO_AUTH_TOKEN",
         "TWILIO_ACCOUNT_SID",
+        "TWILIO_API_BASE",
+        "KEA_WORKER_NAME",
+        "KEA_JOB_MAX_ATTEMPTS",
+        "KEA_JOB_MIN_BACKOFF_MS",
+        "KEA_JOB_MAX_BACKOFF_MS",
+        "KEA_JOB_HEARTBEAT_MS",
     ] {
         cmd.env_remove(var);
     }

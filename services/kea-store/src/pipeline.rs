@@ -1,0 +1,344 @@
+//! What the order pipeline (kea-tasks) reads and writes.
+//!
+//! Every status change here is conditional on the status it expects to find, so a job that runs
+//! twice (a retry, a worker that died after its commit) changes nothing the second time. The jobs
+//! that follow a change are queued by the `orders_enqueue` trigger in the same transaction
+//! (migration `…04_pipeline.sql`), never by the caller.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// An order as the pipeline sees it: the row, its lines, and its store's JSON document.
+#[derive(Debug, Clone)]
+pub struct PipelineOrder {
+    /// The order row.
+    pub order: OrderRow,
+    /// Its lines, in the order the caller gave them.
+    pub items: Vec<OrderItemRow>,
+    /// The store's document (store JSON) as last imported.
+    pub store: Value,
+}
+
+/// One row of `orders`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderRow {
+    /// The order id; also the idempotency key at the POS.
+    pub id: Uuid,
+    /// The call that placed it.
+    pub call_sid: Option<String>,
+    /// The store.
+    pub store_id: String,
+    /// `pending_verification`, `confirmed`, `sent_to_pos`, `pos_failed`, `rejected`, `cancelled`.
+    pub status: String,
+    /// The name the caller gave.
+    pub customer_name: Option<String>,
+    /// E.164.
+    pub customer_phone: Option<String>,
+    /// `pickup` or `delivery`.
+    pub fulfillment: String,
+    /// For deliveries.
+    pub delivery_address: Option<String>,
+    /// Sum of the lines.
+    pub subtotal_cents: i64,
+    /// Tax on the subtotal.
+    pub tax_cents: i64,
+    /// Delivery fee (0 for pickup).
+    pub delivery_fee_cents: i64,
+    /// What the caller pays.
+    pub total_cents: i64,
+    /// How sure the dialog was, 0..1.
+    pub confidence: Option<f32>,
+    /// When it will be ready.
+    pub ready_at: Option<DateTime<Utc>>,
+    /// When the order was placed.
+    pub created_at: DateTime<Utc>,
+    /// When the call that placed it ended, if it has.
+    pub call_ended_at: Option<DateTime<Utc>>,
+    /// The language the call was in (BCP 47), for texts to the caller.
+    pub language: String,
+}
+
+/// One row of `order_items`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderItemRow {
+    /// 1-based position.
+    pub line_no: i32,
+    /// Menu sku.
+    pub sku: String,
+    /// Name as ordered.
+    pub name: String,
+    /// Size, for items with sizes.
+    pub size: Option<String>,
+    /// How many.
+    pub quantity: i32,
+    /// Option skus (JSON array of strings).
+    pub modifiers: Value,
+    /// Price of one, options included.
+    pub unit_price_cents: i64,
+    /// unit × quantity.
+    pub line_total_cents: i64,
+    /// Free text.
+    pub notes: Option<String>,
+}
+
+/// Loads an order with its lines and its store's document; `None` if there is no such order.
+pub async fn load_order(pool: &PgPool, id: Uuid) -> Result<Option<PipelineOrder>, StoreError> {
+    let order: Option<OrderRow> = sqlx::query_as(
+        "SELECT o.id, o.call_sid, o.store_id, o.status, o.customer_name, o.customer_phone,
+                o.fulfillment, o.delivery_address, o.subtotal_cents, o.tax_cents,
+                o.delivery_fee_cents, o.total_cents, o.confidence, o.ready_at, o.created_at,
+                c.ended_at AS call_ended_at, coalesce(c.language, 'en-US') AS language
+         FROM orders o LEFT JOIN calls c ON c.call_sid = o.call_sid
+         WHERE o.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(order) = order else {
+        return Ok(None);
+    };
+    let items: Vec<OrderItemRow> = sqlx::query_as(
+        "SELECT line_no, sku, name, size, quantity, modifiers, unit_price_cents, line_total_cents,
+                notes
+         FROM order_items WHERE order_id = $1 ORDER BY line_no",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let store: Value = sqlx::query_scalar("SELECT document FROM stores WHERE id = $1")
+        .bind(&order.store_id)
+        .fetch_one(pool)
+        .await?;
+    Ok(Some(PipelineOrder {
+        order,
+        items,
+        store,
+    }))
+}
+
+/// `pending_verification` → `confirmed` (the trigger queues the POS push). False if the order
+/// was not pending (already decided, or cancelled).
+pub async fn confirm_order(pool: &PgPool, id: Uuid) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE orders SET status = 'confirmed', decided_at = now(), decision_reason = NULL
+         WHERE id = $1 AND status = 'pending_verification'",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Leaves the order `pending_verification` and asks an agent: a `verify_order` task saying why.
+/// Returns false when the order is no longer pending. A second call adds no second task.
+pub async fn send_to_verification(
+    pool: &PgPool,
+    id: Uuid,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
+    let store_id: Option<String> = sqlx::query_scalar(
+        "UPDATE orders SET decided_at = now(), decision_reason = $2
+         WHERE id = $1 AND status = 'pending_verification'
+         RETURNING store_id",
+    )
+    .bind(id)
+    .bind(reason)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(store_id) = store_id else {
+        return Ok(false);
+    };
+    open_task(&mut tx, id, &store_id, "verify_order", 10, reason).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// `confirmed` → `sent_to_pos` with the POS's reference (the trigger queues the receipt).
+/// False when the order was not `confirmed` (already recorded by an earlier run).
+pub async fn mark_sent_to_pos(
+    pool: &PgPool,
+    id: Uuid,
+    pos_ref: Option<&str>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE orders SET status = 'sent_to_pos', sent_to_pos_at = now(),
+                           pos_ref = coalesce($2, pos_ref), pos_error = NULL
+         WHERE id = $1 AND status = 'confirmed'",
+    )
+    .bind(id)
+    .bind(pos_ref)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// `confirmed` → `pos_failed`, with a `callback` task for an agent to phone the store (the
+/// trigger queues the text to the caller). False when the order was not `confirmed`.
+pub async fn mark_pos_failed(pool: &PgPool, id: Uuid, error: &str) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
+    let store_id: Option<String> = sqlx::query_scalar(
+        "UPDATE orders SET status = 'pos_failed', pos_error = $2
+         WHERE id = $1 AND status = 'confirmed'
+         RETURNING store_id",
+    )
+    .bind(id)
+    .bind(error)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(store_id) = store_id else {
+        return Ok(false);
+    };
+    let reason = format!("The POS did not take the order; phone the store. {error}");
+    open_task(&mut tx, id, &store_id, "callback", 20, &reason).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Records the last transient POS error while the push is still being retried.
+pub async fn record_pos_error(pool: &PgPool, id: Uuid, error: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET pos_error = $2 WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+async fn open_task(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    order_id: Uuid,
+    store_id: &str,
+    kind: &str,
+    priority: i32,
+    reason: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO tasks (order_id, call_sid, store_id, kind, priority, reason)
+         SELECT id, call_sid, $2, $3, $4, $5 FROM orders WHERE id = $1
+         ON CONFLICT (order_id, kind) WHERE order_id IS NOT NULL
+                                        AND status NOT IN ('completed', 'canceled')
+         DO NOTHING",
+    )
+    .bind(order_id)
+    .bind(store_id)
+    .bind(kind)
+    .bind(priority)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A text message about an order, before it is sent.
+#[derive(Debug, Clone)]
+pub struct NewSms<'a> {
+    /// The order it is about.
+    pub order_id: Uuid,
+    /// The store it is from.
+    pub store_id: &'a str,
+    /// `receipt` or `order_problem`.
+    pub kind: &'a str,
+    /// The store's number.
+    pub from: &'a str,
+    /// The caller's number.
+    pub to: &'a str,
+    /// The text.
+    pub body: &'a str,
+}
+
+/// Where a text message about an order stands before sending it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsSlot {
+    /// Twilio already accepted this message (its sid): do not send it again.
+    Sent(String),
+    /// Not sent yet, or an earlier attempt died before Twilio answered: send it.
+    ToSend,
+}
+
+/// Reserves the one message of `sms.kind` for the order (creating its row with status
+/// `sending`), or reports that it was already sent. Reserving before sending means a crash
+/// between Twilio's answer and the record can at worst repeat one message, never lose it.
+pub async fn reserve_sms(pool: &PgPool, sms: &NewSms<'_>) -> Result<SmsSlot, StoreError> {
+    let sid: Option<Option<String>> = sqlx::query_scalar(
+        "INSERT INTO sms_messages (order_id, store_id, kind, from_number, to_number, body, status)
+         VALUES ($1, $2, $3, $4, $5, $6, 'sending')
+         ON CONFLICT (order_id, kind) DO UPDATE SET body = EXCLUDED.body
+         RETURNING message_sid",
+    )
+    .bind(sms.order_id)
+    .bind(sms.store_id)
+    .bind(sms.kind)
+    .bind(sms.from)
+    .bind(sms.to)
+    .bind(sms.body)
+    .fetch_optional(pool)
+    .await?;
+    Ok(match sid.flatten() {
+        Some(sid) => SmsSlot::Sent(sid),
+        None => SmsSlot::ToSend,
+    })
+}
+
+/// Records Twilio's answer to a message reserved with [`reserve_sms`].
+pub async fn record_sms_sent(
+    pool: &PgPool,
+    order_id: Uuid,
+    kind: &str,
+    message_sid: &str,
+    status: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sms_messages SET message_sid = $3, status = $4
+         WHERE order_id = $1 AND kind = $2",
+    )
+    .bind(order_id)
+    .bind(kind)
+    .bind(message_sid)
+    .bind(status)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records that Twilio refused a reserved message for good (`error_code`: Twilio's code).
+pub async fn record_sms_failed(
+    pool: &PgPool,
+    order_id: Uuid,
+    kind: &str,
+    error_code: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sms_messages SET status = 'failed', error_code = $3
+         WHERE order_id = $1 AND kind = $2",
+    )
+    .bind(order_id)
+    .bind(kind)
+    .bind(error_code)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Records a message status callback. Returns false when kea sent no message with that sid.
+pub async fn record_sms_status(
+    pool: &PgPool,
+    message_sid: &str,
+    status: &str,
+    error_code: Option<&str>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE sms_messages SET status = $2, error_code = coalesce($3, error_code)
+         WHERE message_sid = $1",
+    )
+    .bind(message_sid)
+    .bind(status)
+    .bind(error_code)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

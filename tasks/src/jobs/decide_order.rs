@@ -1,0 +1,40 @@
+//! `decide_order`: confirm the order (the trigger then queues the POS push) or leave it
+//! `pending_verification` with a `verify_order` task for an agent.
+
+use apalis::prelude::Data;
+
+use super::{DecideOrder, Job, load, store_of};
+use crate::decide::{Decision, Evidence, decide};
+use crate::{JobError, TaskEnv};
+
+/// The job's handler.
+pub async fn run(job: DecideOrder, env: Data<TaskEnv>) -> Result<(), JobError> {
+    let Some(order) = load(&env.db, job.order_id, DecideOrder::NAME).await? else {
+        return Ok(());
+    };
+    if order.order.status != "pending_verification" {
+        tracing::debug!(order.id = %job.order_id, status = %order.order.status, "already decided");
+        return Ok(());
+    }
+    let store = store_of(&order)?;
+    let evidence = Evidence {
+        policy: store.verification_policy,
+        confidence: order.order.confidence,
+        // The dialog writes an order only after the caller said yes to the read-back.
+        caller_confirmed: order.order.call_sid.is_some(),
+        extraction: &job.extraction,
+    };
+    match decide(&evidence) {
+        Decision::Confirm => {
+            if kea_store::pipeline::confirm_order(&env.db, job.order_id).await? {
+                tracing::info!(order.id = %job.order_id, "order confirmed");
+            }
+        }
+        Decision::Verify(reason) => {
+            if kea_store::pipeline::send_to_verification(&env.db, job.order_id, &reason).await? {
+                tracing::info!(order.id = %job.order_id, %reason, "order sent to an agent");
+            }
+        }
+    }
+    Ok(())
+}

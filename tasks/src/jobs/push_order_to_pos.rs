@@ -1,0 +1,138 @@
+//! `push_order_to_pos`: a confirmed order to the store's POS, exactly once in effect.
+//!
+//! Every attempt sends the same idempotency key (the order id), so a retry after a crash
+//! between the POS's acceptance and kea's record cannot create a second order at the POS.
+//! Transient failures are retried with exponential backoff and jitter (the worker's retry
+//! policy); a permanent one, or the last transient one, makes the order `pos_failed` with a
+//! `callback` task for an agent to phone the store (and the trigger queues a text to the caller).
+
+use apalis::prelude::{Attempt, Data};
+use chrono::Duration;
+use kea_menu::{FulfillmentKind, PosConfig, Store};
+use kea_pos::{PosError, PosItem, PosModifier, PosOrder};
+use kea_store::pipeline::PipelineOrder;
+
+use super::{
+    Job, PushOrderToPos, SendReceipt, enqueue, fulfillment_kind, load, modifier_skus, store_of,
+};
+use crate::{JobError, TaskEnv};
+
+/// The job's handler.
+pub async fn run(
+    job: PushOrderToPos,
+    env: Data<TaskEnv>,
+    attempt: Attempt,
+) -> Result<(), JobError> {
+    let id = job.order_id;
+    let Some(order) = load(&env.db, id, PushOrderToPos::NAME).await? else {
+        return Ok(());
+    };
+    if order.order.status != "confirmed" {
+        tracing::debug!(order.id = %id, status = %order.order.status, "not waiting for the POS");
+        return Ok(());
+    }
+    let store = store_of(&order)?;
+    if matches!(store.pos, PosConfig::None) {
+        // The store reads its orders in kea; the caller still gets a receipt.
+        tracing::info!(order.id = %id, "store has no POS; order stays confirmed in kea");
+        enqueue(&env.db, &SendReceipt { order_id: id }, &id.to_string()).await?;
+        return Ok(());
+    }
+    let result =
+        match kea_pos::adapter_for(&store.pos, env.secrets.as_ref(), env.http.clone()).await {
+            Ok(adapter) => adapter.push(&pos_order(&order, &store)).await,
+            Err(e) => Err(e),
+        };
+    match result {
+        Ok(accepted) => {
+            if kea_store::pipeline::mark_sent_to_pos(&env.db, id, accepted.pos_ref.as_deref())
+                .await?
+            {
+                tracing::info!(order.id = %id, http.status = accepted.status, "order sent to the POS");
+            }
+            Ok(())
+        }
+        Err(e) if e.is_transient() && attempt.current() < env.pos_max_attempts => {
+            tracing::warn!(order.id = %id, attempt = attempt.current(), error = %e, "POS push failed; will retry");
+            kea_store::pipeline::record_pos_error(&env.db, id, &e.to_string()).await?;
+            Err(JobError::PosTransient {
+                order_id: id,
+                source: e,
+            })
+        }
+        Err(e) => {
+            let error = describe(&e, attempt.current());
+            tracing::error!(order.id = %id, error = %error, "POS push failed for good");
+            kea_store::pipeline::mark_pos_failed(&env.db, id, &error).await?;
+            Ok(())
+        }
+    }
+}
+
+fn describe(e: &PosError, attempts: usize) -> String {
+    if e.is_transient() {
+        format!("{e} (gave up after {attempts} attempts)")
+    } else {
+        e.to_string()
+    }
+}
+
+/// The order in the POS adapters' terms: option names and prices come from the store's menu.
+#[must_use]
+pub fn pos_order(order: &PipelineOrder, store: &Store) -> PosOrder {
+    let o = &order.order;
+    let kind = fulfillment_kind(&o.fulfillment);
+    let prep_minutes = match kind {
+        FulfillmentKind::Pickup => store.fulfillment.pickup_minutes,
+        FulfillmentKind::Delivery => store.fulfillment.delivery_minutes,
+    };
+    let options = store
+        .menu
+        .modifier_groups
+        .iter()
+        .flat_map(|g| g.options.iter());
+    let items = order
+        .items
+        .iter()
+        .map(|i| PosItem {
+            sku: i.sku.clone(),
+            name: i.name.clone(),
+            size: i.size.clone(),
+            quantity: u32::try_from(i.quantity).unwrap_or(0),
+            modifiers: modifier_skus(&i.modifiers)
+                .into_iter()
+                .map(|sku| {
+                    let option = options.clone().find(|o| o.sku == sku);
+                    PosModifier {
+                        name: option.map_or_else(|| sku.clone(), |o| o.name.clone()),
+                        // An option gone from the menu keeps its price inside the unit price;
+                        // extract_order flags the order for an agent before it gets here.
+                        price_cents: option.map_or(0, |o| o.price_cents),
+                        sku,
+                    }
+                })
+                .collect(),
+            unit_price_cents: i.unit_price_cents,
+            line_total_cents: i.line_total_cents,
+            notes: i.notes.clone(),
+        })
+        .collect();
+    PosOrder {
+        id: o.id,
+        store_id: o.store_id.clone(),
+        call_sid: o.call_sid.clone(),
+        customer_name: o.customer_name.clone().unwrap_or_default(),
+        customer_phone: o.customer_phone.clone().unwrap_or_default(),
+        fulfillment: kind,
+        delivery_address: o.delivery_address.clone(),
+        ready_at: o
+            .ready_at
+            .unwrap_or_else(|| o.created_at + Duration::minutes(i64::from(prep_minutes))),
+        subtotal_cents: o.subtotal_cents,
+        tax_cents: o.tax_cents,
+        delivery_fee_cents: o.delivery_fee_cents,
+        total_cents: o.total_cents,
+        prep_minutes,
+        items,
+    }
+}

@@ -1,0 +1,135 @@
+//! `send_receipt` and `notify_order_problem`: texts to the caller from the store's number.
+//!
+//! Each order gets at most one message of each kind: the `sms_messages` row is reserved before
+//! Twilio is asked, and a message Twilio accepted (it has a sid) is never sent again.
+
+use apalis::prelude::Data;
+use kea_store::pipeline::{NewSms, PipelineOrder, SmsSlot};
+use kea_twilio::{OutboundMessage, TwilioError};
+
+use super::{Job, NotifyOrderProblem, SendReceipt, load, store_of};
+use crate::receipt::{OrderText, Problem, ReceiptLine, problem, receipt};
+use crate::{JobError, TaskEnv};
+
+/// `send_receipt`'s handler.
+pub async fn send_receipt(job: SendReceipt, env: Data<TaskEnv>) -> Result<(), JobError> {
+    let Some(order) = load(&env.db, job.order_id, SendReceipt::NAME).await? else {
+        return Ok(());
+    };
+    if !matches!(order.order.status.as_str(), "sent_to_pos" | "confirmed") {
+        tracing::info!(order.id = %job.order_id, status = %order.order.status, "no receipt for this order");
+        return Ok(());
+    }
+    let store = store_of(&order)?;
+    let body = receipt(&order_text(&order, &store));
+    send(&env, &order, &store, "receipt", &body).await
+}
+
+/// `notify_order_problem`'s handler.
+pub async fn notify_order_problem(
+    job: NotifyOrderProblem,
+    env: Data<TaskEnv>,
+) -> Result<(), JobError> {
+    let Some(order) = load(&env.db, job.order_id, NotifyOrderProblem::NAME).await? else {
+        return Ok(());
+    };
+    let kind = match order.order.status.as_str() {
+        "rejected" => Problem::Rejected,
+        "pos_failed" => Problem::PosFailed,
+        other => {
+            tracing::info!(order.id = %job.order_id, status = %other, "order no longer has a problem");
+            return Ok(());
+        }
+    };
+    let store = store_of(&order)?;
+    let body = problem(&order_text(&order, &store), kind);
+    send(&env, &order, &store, "order_problem", &body).await
+}
+
+fn order_text<'a>(order: &'a PipelineOrder, store: &'a kea_menu::Store) -> OrderText<'a> {
+    let o = &order.order;
+    OrderText {
+        store_name: &store.name,
+        store_phone: &store.phone,
+        timezone: &store.timezone,
+        customer_name: o.customer_name.as_deref(),
+        lines: order
+            .items
+            .iter()
+            .map(|i| ReceiptLine {
+                quantity: i.quantity,
+                size: i.size.as_deref(),
+                name: &i.name,
+            })
+            .collect(),
+        total_cents: o.total_cents,
+        fulfillment: &o.fulfillment,
+        ready_at: o.ready_at,
+        language: &o.language,
+    }
+}
+
+async fn send(
+    env: &TaskEnv,
+    order: &PipelineOrder,
+    store: &kea_menu::Store,
+    kind: &str,
+    body: &str,
+) -> Result<(), JobError> {
+    let id = order.order.id;
+    let Some(to) = order
+        .order
+        .customer_phone
+        .as_deref()
+        .filter(|p| !p.is_empty())
+    else {
+        tracing::info!(order.id = %id, kind, "no phone number to text");
+        return Ok(());
+    };
+    let sms = NewSms {
+        order_id: id,
+        store_id: &store.id,
+        kind,
+        from: &store.phone,
+        to,
+        body,
+    };
+    if let SmsSlot::Sent(sid) = kea_store::pipeline::reserve_sms(&env.db, &sms).await? {
+        tracing::debug!(order.id = %id, kind, message.sid = %sid, "already sent");
+        return Ok(());
+    }
+    let mut message = OutboundMessage::new(&store.phone, to, body);
+    if let Some(base) = &env.public_url {
+        message = message
+            .with_status_callback(format!("{}/twilio/sms/status", base.trim_end_matches('/')));
+    }
+    match env.twilio.send_message(message).await {
+        Ok(sent) => {
+            let status = sent
+                .status
+                .and_then(|s| serde_json::to_value(s).ok())
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "queued".to_owned());
+            kea_store::pipeline::record_sms_sent(&env.db, id, kind, &sent.sid, &status).await?;
+            tracing::info!(order.id = %id, kind, message.sid = %sent.sid, "text sent");
+            Ok(())
+        }
+        Err(e) if e.is_transient() => Err(JobError::SmsTransient {
+            order_id: id,
+            source: e,
+        }),
+        Err(e) => {
+            // Twilio refused this message for good (a bad number, an opted-out caller): record
+            // why and stop; retrying would be refused the same way.
+            let code = match &e {
+                TwilioError::Api { code, status, .. } => {
+                    Some(code.map_or_else(|| status.to_string(), |c| c.to_string()))
+                }
+                _ => None,
+            };
+            tracing::error!(order.id = %id, kind, error = %e, "text refused by Twilio");
+            kea_store::pipeline::record_sms_failed(&env.db, id, kind, code.as_deref()).await?;
+            Ok(())
+        }
+    }
+}

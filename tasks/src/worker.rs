@@ -1,0 +1,209 @@
+//! The workers: one apalis worker per job kind, on `apalis.jobs` in kea's own database.
+//!
+//! Every worker gets the same middleware (crates.io and apalis's examples): tracing, a panic
+//! caught as an error, a concurrency limit of its own, and retries with exponential backoff and
+//! jitter. Jobs are announced by PostgreSQL's `NOTIFY` on insert (apalis's pubsub), so a new job
+//! starts within milliseconds; the heartbeat also polls, which picks up retries and jobs that a
+//! dead worker left behind (re-queued once it missed its heartbeats).
+
+use std::future::Future;
+use std::time::Duration;
+
+use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
+use apalis::layers::retry::{HasherRng, RetryPolicy};
+use apalis::prelude::{Monitor, WorkerBuilder, WorkerBuilderExt};
+use apalis_postgres::{Config, PostgresStorage};
+
+use crate::jobs::{
+    DecideOrder, ExtractOrder, Job, NotifyOrderProblem, PushOrderToPos, SendReceipt,
+};
+use crate::{TaskEnv, WorkerError, jobs};
+
+/// How many jobs of each kind one process runs at once.
+#[derive(Debug, Clone)]
+pub struct Concurrency {
+    /// `extract_order` (CPU-bound once the entity-recognition model lands).
+    pub extract: usize,
+    /// `decide_order`.
+    pub decide: usize,
+    /// `push_order_to_pos` (waits on merchants' servers).
+    pub push: usize,
+    /// `send_receipt` and `notify_order_problem` (wait on Twilio).
+    pub sms: usize,
+}
+
+impl Default for Concurrency {
+    fn default() -> Self {
+        Self {
+            extract: 2,
+            decide: 4,
+            push: 8,
+            sms: 8,
+        }
+    }
+}
+
+/// Retries: exponential backoff from `min_backoff`, doubling up to `max_backoff`, with jitter.
+#[derive(Debug, Clone)]
+pub struct RetrySettings {
+    /// Attempts in all (the first included) before a job is left failed (dead letter), and
+    /// before a transient POS failure becomes `pos_failed`.
+    pub max_attempts: usize,
+    /// The first wait.
+    pub min_backoff: Duration,
+    /// The longest wait.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            min_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How the workers of one process run.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Unique per process (replicas and restarts each get their own), e.g. `kea-worker-<host>-<pid>`.
+    pub name: String,
+    /// Per-kind concurrency.
+    pub concurrency: Concurrency,
+    /// Retry policy.
+    pub retry: RetrySettings,
+    /// How often a worker says it is alive (and polls for retries).
+    pub heartbeat: Duration,
+    /// Missed heartbeats after which another worker re-queues a dead worker's jobs.
+    pub missed_heartbeats: usize,
+    /// How long a stop waits for jobs in flight before abandoning them (they are re-queued).
+    pub shutdown_timeout: Duration,
+}
+
+impl WorkerSettings {
+    /// Defaults for a process called `name`.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            concurrency: Concurrency::default(),
+            retry: RetrySettings::default(),
+            heartbeat: Duration::from_secs(2),
+            missed_heartbeats: 5,
+            shutdown_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+fn storage<J: Job>(env: &TaskEnv, s: &WorkerSettings) -> PostgresStorage<J> {
+    let config = Config::default()
+        .queue(J::NAME)
+        .batch_size(16)
+        .heartbeat_interval(s.heartbeat)
+        .missed_heartbeats(s.missed_heartbeats);
+    PostgresStorage::new(&env.db).with_config(config)
+}
+
+type Backoff = apalis::layers::retry::backoff::ExponentialBackoff<HasherRng>;
+
+fn retry_policy(
+    r: &RetrySettings,
+) -> Result<apalis::layers::retry::BackoffRetryPolicy<Backoff>, WorkerError> {
+    let mut maker =
+        ExponentialBackoffMaker::new(r.min_backoff, r.max_backoff, 0.5, HasherRng::default())
+            .map_err(|e| WorkerError::Config(format!("retry backoff {r:?}: {e}")))?;
+    Ok(RetryPolicy::retries(r.max_attempts.saturating_sub(1)).with_backoff(maker.make_backoff()))
+}
+
+macro_rules! worker {
+    ($monitor:expr, $env:expr, $settings:expr, $job:ty, $handler:path, $limit:expr) => {{
+        let env = $env.clone();
+        let settings = $settings.clone();
+        let policy = retry_policy(&settings.retry)?;
+        $monitor.register(move |_restarts| {
+            WorkerBuilder::new(format!("{}:{}", settings.name, <$job as Job>::NAME))
+                .backend(storage::<$job>(&env, &settings).with_pubsub())
+                // Order matters to apalis: the concurrency limit outside the retries (a job
+                // keeps one slot across its retries), retries outside tracing (spans show the
+                // attempt), panics caught inside retries (a panic is retried like an error).
+                .concurrency($limit(&settings.concurrency))
+                .retry(policy.clone())
+                .enable_tracing()
+                .catch_panic()
+                .data(env.clone())
+                .build($handler)
+        })
+    }};
+}
+
+/// Runs every job kind's worker until `shutdown` completes, then lets jobs in flight finish
+/// (up to [`WorkerSettings::shutdown_timeout`]); jobs not finished are re-queued.
+pub async fn run(
+    env: TaskEnv,
+    settings: WorkerSettings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WorkerError> {
+    let monitor = Monitor::new()
+        .shutdown_timeout(settings.shutdown_timeout)
+        // A worker whose backend fails (PostgreSQL restarting, a network blip) stops; start it
+        // again, pausing a little longer each time (at most a second) so an outage is not a
+        // busy loop. Queued jobs wait in the database meanwhile.
+        .should_restart(|worker, error| {
+            let restarts = u32::try_from(worker.restarts()).unwrap_or(u32::MAX);
+            tracing::warn!(worker = %worker.name(), restarts, %error, "job worker failed; restarting");
+            std::thread::sleep(Duration::from_millis(50).saturating_mul(restarts.min(20)));
+            true
+        });
+    let monitor = worker!(
+        monitor,
+        env,
+        settings,
+        ExtractOrder,
+        jobs::extract_order,
+        |c: &Concurrency| c.extract
+    );
+    let monitor = worker!(
+        monitor,
+        env,
+        settings,
+        DecideOrder,
+        jobs::decide_order,
+        |c: &Concurrency| c.decide
+    );
+    let monitor = worker!(
+        monitor,
+        env,
+        settings,
+        PushOrderToPos,
+        jobs::push_order_to_pos,
+        |c: &Concurrency| c.push
+    );
+    let monitor = worker!(
+        monitor,
+        env,
+        settings,
+        SendReceipt,
+        jobs::send_receipt,
+        |c: &Concurrency| c.sms
+    );
+    let monitor = worker!(
+        monitor,
+        env,
+        settings,
+        NotifyOrderProblem,
+        jobs::notify_order_problem,
+        |c: &Concurrency| c.sms
+    );
+    tracing::info!(worker = %settings.name, "job workers started");
+    monitor
+        .run_with_signal(async move {
+            shutdown.await;
+            Ok(())
+        })
+        .await
+        .map_err(|e| WorkerError::Monitor(e.to_string()))?;
+    tracing::info!(worker = %settings.name, "job workers stopped");
+    Ok(())
+}
