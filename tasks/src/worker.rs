@@ -80,6 +80,8 @@ pub struct WorkerSettings {
     pub missed_heartbeats: usize,
     /// How long a stop waits for jobs in flight before abandoning them (they are re-queued).
     pub shutdown_timeout: Duration,
+    /// How long finished jobs are kept (apalis keeps every row; failed ones are never pruned).
+    pub keep_done_jobs: Duration,
 }
 
 impl WorkerSettings {
@@ -93,6 +95,7 @@ impl WorkerSettings {
             heartbeat: Duration::from_secs(2),
             missed_heartbeats: 5,
             shutdown_timeout: Duration::from_secs(20),
+            keep_done_jobs: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -196,14 +199,30 @@ pub async fn run(
         jobs::notify_order_problem,
         |c: &Concurrency| c.sms
     );
+    let pruner = tokio::spawn(prune(env.db.clone(), settings.keep_done_jobs));
     tracing::info!(worker = %settings.name, "job workers started");
-    monitor
+    let monitor = monitor
         .run_with_signal(async move {
             shutdown.await;
             Ok(())
         })
         .await
-        .map_err(|e| WorkerError::Monitor(e.to_string()))?;
+        .map_err(|e| WorkerError::Monitor(e.to_string()));
+    pruner.abort();
+    monitor?;
     tracing::info!(worker = %settings.name, "job workers stopped");
     Ok(())
+}
+
+/// Deletes old finished jobs every ten minutes (any replica may; the deletes do not conflict).
+async fn prune(db: sqlx::PgPool, keep: Duration) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match kea_store::pipeline::prune_done_jobs(&db, keep).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "pruned finished jobs"),
+            Err(e) => tracing::warn!(error = %e, "pruning finished jobs failed"),
+        }
+    }
 }

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod health;
+pub mod metrics;
 pub mod pgrst;
 pub mod twilio;
 
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .nest("/twilio", twilio::routes())
         .nest("/rest/v1", pgrst::routes())
         .route("/rest/v1/", axum::routing::any(pgrst::root));

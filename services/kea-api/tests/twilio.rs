@@ -264,3 +264,85 @@ async fn the_fallback_apologises_and_transfers() {
     assert_eq!(status, StatusCode::OK);
     assert!(xml.contains("<Say") && xml.contains("<Enqueue"), "{xml}");
 }
+
+#[tokio::test]
+async fn message_status_callbacks_are_recorded_on_the_message() {
+    let db = with_tonys().await;
+    let app = app(&db);
+    sqlx::query(
+        "INSERT INTO sms_messages (store_id, kind, message_sid, from_number, to_number, body, status)
+         VALUES ('tonys-pizza', 'receipt', 'SM0123', '+15550100001', '+15557654321', 'hi', 'queued')",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let form = |status: &str, code: &str| -> Vec<(String, String)> {
+        [
+            ("AccountSid", "AC00000000000000000000000000000000"),
+            ("MessageSid", "SM0123"),
+            ("MessageStatus", status),
+            ("SmsStatus", status),
+            ("ErrorCode", code),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+    };
+    let (status, _) = post(&app, "/twilio/sms/status", &form("delivered", ""), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let row: (String, Option<String>) =
+        sqlx::query_as("SELECT status, error_code FROM sms_messages WHERE message_sid = 'SM0123'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(row, ("delivered".to_owned(), None));
+    let (status, _) = post(&app, "/twilio/sms/status", &form("undelivered", "30003"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let row: (String, Option<String>) =
+        sqlx::query_as("SELECT status, error_code FROM sms_messages WHERE message_sid = 'SM0123'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(row, ("undelivered".to_owned(), Some("30003".to_owned())));
+    // A callback about a message kea does not know is acknowledged (Twilio must not retry it).
+    let mut unknown = form("sent", "");
+    unknown[1].1 = "SM9999".to_owned();
+    assert_eq!(
+        post(&app, "/twilio/sms/status", &unknown, None).await.0,
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn metrics_report_jobs_orders_and_tasks_from_the_database() {
+    let db = with_tonys().await;
+    let app = app(&db);
+    sqlx::query(
+        "SELECT kea_enqueue('push_order_to_pos', '{}'::jsonb, 'k1'),
+                kea_enqueue('push_order_to_pos', '{}'::jsonb, 'k2')",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Failed', attempts = max_attempts WHERE idempotency_key = 'k2'",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let req = Request::get("/metrics").body(Body::empty()).unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        text.contains("kea_jobs{job_type=\"push_order_to_pos\",status=\"Pending\"} 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("kea_jobs_dead{job_type=\"push_order_to_pos\"} 1\n"), "{text}");
+}

@@ -342,3 +342,53 @@ pub async fn record_sms_status(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// What the pipeline looks like right now, for `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineGauges {
+    /// `(job_type, status, jobs, of which dead)` per job type and apalis status.
+    pub jobs: Vec<(String, String, i64, i64)>,
+    /// `(status, orders)`.
+    pub orders: Vec<(String, i64)>,
+    /// `(kind, tasks)` for tasks not yet completed or canceled.
+    pub open_tasks: Vec<(String, i64)>,
+}
+
+/// Counts jobs (with the dead-letter ones), orders and open tasks.
+pub async fn gauges(pool: &PgPool) -> Result<PipelineGauges, StoreError> {
+    let jobs = sqlx::query_as(
+        "SELECT job_type, status, count(*),
+                count(*) FILTER (WHERE status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))
+         FROM apalis.jobs GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .fetch_all(pool)
+    .await?;
+    let orders = sqlx::query_as("SELECT status, count(*) FROM orders GROUP BY 1 ORDER BY 1")
+        .fetch_all(pool)
+        .await?;
+    let open_tasks = sqlx::query_as(
+        "SELECT kind, count(*) FROM tasks WHERE status NOT IN ('completed', 'canceled')
+         GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(PipelineGauges {
+        jobs,
+        orders,
+        open_tasks,
+    })
+}
+
+/// Deletes jobs that finished successfully more than `keep` ago (apalis keeps every job row;
+/// failed and dead ones stay for people to look at).
+pub async fn prune_done_jobs(pool: &PgPool, keep: std::time::Duration) -> Result<u64, StoreError> {
+    let keep_secs = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
+    let done = sqlx::query(
+        "DELETE FROM apalis.jobs
+         WHERE status = 'Done' AND done_at < now() - make_interval(secs => $1::float8)",
+    )
+    .bind(keep_secs as f64)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}

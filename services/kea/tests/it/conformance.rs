@@ -27,6 +27,12 @@ async fn caller_py_passes_every_public_scenario() {
         eprintln!("skipping: python3 is not installed");
         return;
     }
+    // Every SMS the worker sends is also checked against Twilio's OpenAPI description by a
+    // Prism mock of it (caller.py's --validate-twilio), when Prism is available (it is in CI).
+    let prism = tokio::task::spawn_blocking(|| {
+        let spec = kea_test_prism::shared_spec("twilio_api_v2010.json")?;
+        kea_test_prism::start(Path::new(ROOT), &spec, std::time::Duration::from_secs(180))
+    });
     let db = TestDb::new().await;
     let stores = format!("{ROOT}/tests/fixtures/stores");
     import_stores(db.url(), &["tonys-pizza", "la-casita", "bean-there"]);
@@ -45,6 +51,18 @@ async fn caller_py_passes_every_public_scenario() {
         .spawn()
         .unwrap();
     let worker = Stopped(worker);
+    let prism = match prism.await.unwrap() {
+        Ok(prism) => Some(prism),
+        Err(why) if std::env::var_os("CI").is_some() => panic!("Prism is needed in CI: {why}"),
+        Err(why) => {
+            eprintln!("not validating texts against Twilio's OpenAPI description: {why}");
+            None
+        }
+    };
+    let validate: Vec<String> = prism
+        .as_ref()
+        .map(|p| vec!["--validate-twilio".to_owned(), p.url()])
+        .unwrap_or_default();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("python3")
             .arg(tool)
@@ -57,6 +75,7 @@ async fn caller_py_passes_every_public_scenario() {
             .args(["--jwt-secret", TEST_JWT_SECRET, "--stores", &stores])
             .args(["--scenarios", &format!("{ROOT}/tests/fixtures/scenarios")])
             .args(["--wait", "20"])
+            .args(&validate)
             .output()
             .unwrap()
     })

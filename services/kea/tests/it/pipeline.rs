@@ -335,3 +335,37 @@ async fn postgres_restarting_loses_no_queued_job() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn sigterm_lets_the_push_in_flight_finish_before_the_worker_exits() {
+    let db = TestDb::new().await;
+    let pos = Pos {
+        hold_first: Some(Duration::from_secs(2)),
+        ..Pos::default()
+    };
+    let (pos_url, twilio_url, _texts) = start_peers(pos.clone()).await;
+    import_store(db.url(), &pos_url);
+    let mut worker = Worker::start(db.url(), &twilio_url);
+    let id = place_order(db.pool()).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pos.requests.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the POS never got the push");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = nix::unistd::Pid::from_raw(worker.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let exit = tokio::task::spawn_blocking(move || {
+        let status = worker.child.wait().unwrap();
+        std::mem::forget(worker);
+        status
+    })
+    .await
+    .unwrap();
+    assert!(exit.success(), "kea worker exited with {exit}");
+    assert_eq!(
+        status(db.pool(), id).await.as_deref(),
+        Some("sent_to_pos"),
+        "the push in flight was finished and recorded"
+    );
+    assert_eq!(pos.requests.lock().unwrap().len(), 1);
+}
