@@ -36,6 +36,10 @@ pub struct ApiConfig {
 pub struct AppState {
     /// The database pool.
     pub db: PgPool,
+    /// The data API's own pool on the same database. Its connections carry the role and claims
+    /// of the last data-API request at session level (reads set both, bound, before every
+    /// statement), so they must never serve anything else: see `pgrst::exec`.
+    pub api_db: PgPool,
     /// The server's settings.
     pub config: Arc<ApiConfig>,
     /// Parsed menus, shared by every request.
@@ -47,8 +51,10 @@ pub struct AppState {
 impl AppState {
     /// State for a server on `db` with `config`.
     pub fn new(db: PgPool, config: ApiConfig) -> Self {
+        let api_db = pgrst::exec::api_pool(&db);
         Self {
             db,
+            api_db,
             config: Arc::new(config),
             menus: Arc::default(),
             schema: Arc::default(),

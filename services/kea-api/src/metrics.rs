@@ -34,7 +34,10 @@ fn label(value: &str) -> String {
 /// The gauges in the exposition format.
 pub fn render(g: &kea_store::pipeline::PipelineGauges) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# HELP kea_jobs Background jobs by type and apalis status.");
+    let _ = writeln!(
+        out,
+        "# HELP kea_jobs Background jobs by type and apalis status."
+    );
     let _ = writeln!(out, "# TYPE kea_jobs gauge");
     for (job_type, status, count, _) in &g.jobs {
         let _ = writeln!(
@@ -64,7 +67,10 @@ pub fn render(g: &kea_store::pipeline::PipelineGauges) -> String {
     for (status, n) in &g.orders {
         let _ = writeln!(out, "kea_orders{{status=\"{}\"}} {n}", label(status));
     }
-    let _ = writeln!(out, "# HELP kea_tasks_open Tasks waiting for an agent, by kind.");
+    let _ = writeln!(
+        out,
+        "# HELP kea_tasks_open Tasks waiting for an agent, by kind."
+    );
     let _ = writeln!(out, "# TYPE kea_tasks_open gauge");
     for (kind, n) in &g.open_tasks {
         let _ = writeln!(out, "kea_tasks_open{{kind=\"{}\"}} {n}", label(kind));
@@ -96,7 +102,10 @@ mod tests {
         assert!(text.contains("kea_orders{status=\"sent_to_pos\"} 7\n"));
         assert!(text.contains("kea_tasks_open{kind=\"callback\"} 1\n"));
         for family in ["kea_jobs", "kea_jobs_dead", "kea_orders", "kea_tasks_open"] {
-            assert!(text.contains(&format!("# TYPE {family} gauge\n")), "{family}");
+            assert!(
+                text.contains(&format!("# TYPE {family} gauge\n")),
+                "{family}"
+            );
         }
     }
 }

@@ -1168,3 +1168,56 @@ async fn schema_changes_are_picked_up_on_notify() {
     }
     panic!("the new view never became visible: {last}");
 }
+
+/// The data API's connections keep the last request's role and claims at session level; on a
+/// pool of one connection, every request (after another tenant's, after a failed one, after an
+/// anonymous one) must still see exactly its own rows.
+#[tokio::test]
+async fn one_connection_serving_every_tenant_in_turn_never_leaks_rows() {
+    let f = fixture().await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(f.db.url())
+        .await
+        .unwrap();
+    let config = common::config("http://127.0.0.1:8080", "t", Some(SECRET));
+    let app = router(AppState::new(pool, config));
+    let tony =
+        jwt(json!({"role": "merchant", "merchant_id": f.tonys_merchant, "exp": now() + 300}));
+    let casita =
+        jwt(json!({"role": "merchant", "merchant_id": f.casita_merchant, "exp": now() + 300}));
+    let stores = |r: &Res| -> Vec<String> {
+        r.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["store_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for _ in 0..3 {
+        let all = get(&app, "/orders?select=store_id&order=store_id", &service()).await;
+        assert_eq!(stores(&all), ["la-casita", "tonys-pizza"]);
+        let mine = get(&app, "/orders?select=store_id", &tony).await;
+        assert_eq!(stores(&mine), ["tonys-pizza"]);
+        // A statement that fails after the settings were made…
+        let bad = get(&app, "/orders?id=eq.not-a-uuid", &casita).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+        // …and an anonymous request change nothing for the next one.
+        let anon = call(&app, "GET", "/orders", None, &[]).await;
+        assert_eq!(anon.status, StatusCode::UNAUTHORIZED, "{}", anon.body);
+        let theirs = get(&app, "/orders?select=store_id", &casita).await;
+        assert_eq!(stores(&theirs), ["la-casita"]);
+    }
+    // A write in between runs in its own transaction and leaves reads read-only.
+    let patch = call(
+        &app,
+        "PATCH",
+        &format!("/orders?id=eq.{ORDER_A}"),
+        Some(&tony),
+        &[("content-type", "application/json")],
+    )
+    .await;
+    let _ = patch;
+    let after = get(&app, "/orders?select=store_id", &casita).await;
+    assert_eq!(stores(&after), ["la-casita"]);
+}

@@ -296,7 +296,13 @@ async fn message_status_callbacks_are_recorded_on_the_message() {
             .await
             .unwrap();
     assert_eq!(row, ("delivered".to_owned(), None));
-    let (status, _) = post(&app, "/twilio/sms/status", &form("undelivered", "30003"), None).await;
+    let (status, _) = post(
+        &app,
+        "/twilio/sms/status",
+        &form("undelivered", "30003"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let row: (String, Option<String>) =
         sqlx::query_as("SELECT status, error_code FROM sms_messages WHERE message_sid = 'SM0123'")
@@ -344,5 +350,8 @@ async fn metrics_report_jobs_orders_and_tasks_from_the_database() {
         text.contains("kea_jobs{job_type=\"push_order_to_pos\",status=\"Pending\"} 1\n"),
         "{text}"
     );
-    assert!(text.contains("kea_jobs_dead{job_type=\"push_order_to_pos\"} 1\n"), "{text}");
+    assert!(
+        text.contains("kea_jobs_dead{job_type=\"push_order_to_pos\"} 1\n"),
+        "{text}"
+    );
 }

@@ -25,63 +25,75 @@ pub struct DbResult {
     pub inserted: Option<i64>,
 }
 
-/// Runs `q` in one transaction as `auth`'s role with its claims: read-only for reads (and calls
-/// that may be), read-write for writes; committed, or rolled back for `Prefer: tx=rollback` and
-/// when a single object was asked for and the statement did not touch exactly one row.
+/// The data API's pool: as large as `db`'s, on the same database, opened lazily.
+///
+/// Connections are not pinged before every use (sqlx's default costs a round trip per request);
+/// one idle for more than five seconds is, so a connection a database restart broke is replaced
+/// before it is handed out. A connection that breaks in use is discarded by sqlx.
+pub fn api_pool(db: &PgPool) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(db.options().get_max_connections())
+        .acquire_timeout(db.options().get_acquire_timeout())
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > Duration::from_secs(5) {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+        .connect_lazy_with((*db.connect_options()).clone())
+}
+
+/// Sets the request's role and claims for the rest of the session: `is_local = false`, because
+/// a read runs as one statement in its own implicit transaction (two round trips in all instead
+/// of BEGIN, settings, statement and COMMIT). Every read sets all three before its statement,
+/// bound, on the same connection, so no request runs with another's role or claims; the pool's
+/// connections serve nothing but the data API ([`api_pool`]).
+const SESSION_SETTINGS: &str = "SELECT set_config('role', $1, false), \
+     set_config('request.jwt.claims', $2, false), \
+     set_config('default_transaction_read_only', 'on', false)";
+
+/// The same, for the transaction of a write (`is_local = true`).
+const LOCAL_SETTINGS: &str =
+    "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)";
+
+/// Runs `q` as `auth`'s role with its claims. A read is one statement in a read-only implicit
+/// transaction; a write (or a call that may write) runs in a read-write transaction, committed,
+/// or rolled back for `Prefer: tx=rollback` and when a single object was asked for and the
+/// statement did not touch exactly one row.
 pub async fn execute(
     pool: &PgPool,
     q: &SqlQuery,
     auth: &AuthContext,
 ) -> Result<DbResult, PgrstError> {
     let map = |e| map_error(e, auth.authenticated);
-    let begin = if q.read_only {
-        "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
-    } else {
-        "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
-    };
-    let mut tx = pool.begin_with(begin).await.map_err(map)?;
-    // set_config('role', …, true) is `SET LOCAL ROLE` with a bind parameter.
-    sqlx::query("SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)")
+    if q.read_only {
+        let mut conn = pool.acquire().await.map_err(map)?;
+        sqlx::query(SESSION_SETTINGS)
+            .bind(auth.db_role)
+            .bind(&auth.claims_json)
+            .execute(&mut *conn)
+            .await
+            .map_err(map)?;
+        let result = run(&mut conn, q).await.map_err(map)?;
+        if q.singular && result.page_count != 1 {
+            return Err(PgrstError::singular(result.page_count));
+        }
+        return Ok(result);
+    }
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE")
+        .await
+        .map_err(map)?;
+    sqlx::query(LOCAL_SETTINGS)
         .bind(auth.db_role)
         .bind(&auth.claims_json)
         .execute(&mut *tx)
         .await
         .map_err(map)?;
-    let mut query = sqlx::query(AssertSqlSafe(q.sql.clone()));
-    for b in &q.binds {
-        query = match b {
-            Bind::Text(s) => query.bind(s.clone()),
-            Bind::TextArray(v) => query.bind(v.clone()),
-            Bind::Int(i) => query.bind(*i),
-        };
-    }
-    let row = query.fetch_one(&mut *tx).await.map_err(map)?;
-    let mut total: Option<i64> = row.try_get("total_count").map_err(map)?;
-    if let Some(count) = &q.planned_count {
-        let mut explain = sqlx::query_scalar::<_, serde_json::Value>(AssertSqlSafe(format!(
-            "EXPLAIN (FORMAT JSON) {}",
-            count.sql
-        )));
-        for b in &count.binds {
-            explain = match b {
-                Bind::Text(s) => explain.bind(s.clone()),
-                Bind::TextArray(v) => explain.bind(v.clone()),
-                Bind::Int(i) => explain.bind(*i),
-            };
-        }
-        let plan = explain.fetch_one(&mut *tx).await.map_err(map)?;
-        total = plan[0]["Plan"]["Plan Rows"].as_f64().map(|n| n as i64);
-    }
-    let result = DbResult {
-        total,
-        page_count: row.try_get("page_count").map_err(map)?,
-        body: row.try_get("body").map_err(map)?,
-        inserted: if q.counts_inserted {
-            row.try_get("inserted").map_err(map)?
-        } else {
-            None
-        },
-    };
+    let result = run(&mut tx, q).await.map_err(map)?;
     if q.singular && result.page_count != 1 {
         tx.rollback().await.map_err(map)?;
         return Err(PgrstError::singular(result.page_count));
@@ -92,6 +104,49 @@ pub async fn execute(
         tx.commit().await.map_err(map)?;
     }
     Ok(result)
+}
+
+/// Binds each of `binds` to a query (either kind), in order.
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut query = $query;
+        for b in $binds {
+            query = match b {
+                Bind::Text(s) => query.bind(s.clone()),
+                Bind::TextArray(v) => query.bind(v.clone()),
+                Bind::Int(i) => query.bind(*i),
+            };
+        }
+        query
+    }};
+}
+
+/// The statement (and, for `count=planned`, its EXPLAIN) on a connection already set up.
+async fn run(conn: &mut sqlx::PgConnection, q: &SqlQuery) -> Result<DbResult, sqlx::Error> {
+    let query = bind_all!(sqlx::query(AssertSqlSafe(q.sql.clone())), &q.binds);
+    let row = query.fetch_one(&mut *conn).await?;
+    let mut total: Option<i64> = row.try_get("total_count")?;
+    if let Some(count) = &q.planned_count {
+        let explain = bind_all!(
+            sqlx::query_scalar::<_, serde_json::Value>(AssertSqlSafe(format!(
+                "EXPLAIN (FORMAT JSON) {}",
+                count.sql
+            ))),
+            &count.binds
+        );
+        let plan = explain.fetch_one(&mut *conn).await?;
+        total = plan[0]["Plan"]["Plan Rows"].as_f64().map(|n| n as i64);
+    }
+    Ok(DbResult {
+        total,
+        page_count: row.try_get("page_count")?,
+        body: row.try_get("body")?,
+        inserted: if q.counts_inserted {
+            row.try_get("inserted")?
+        } else {
+            None
+        },
+    })
 }
 
 fn map_error(e: sqlx::Error, authenticated: bool) -> PgrstError {

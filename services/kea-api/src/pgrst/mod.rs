@@ -94,7 +94,7 @@ async fn serve(
     let cache = schema(state).await?;
     let plan = plan::plan(&req, &cache)?;
     let q = sql::to_sql(&plan);
-    let res = exec::execute(&state.db, &q, &auth).await?;
+    let res = exec::execute(&state.api_db, &q, &auth).await?;
     response::respond(&plan, res)
 }
 
