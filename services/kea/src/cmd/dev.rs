@@ -113,6 +113,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     let config = args.http.api_config(&credentials)?;
     let (mut task_env, task_settings) = args.jobs.build(pool.clone(), secrets, &credentials)?;
     task_env.public_url = Some(config.public_url.clone());
+    let texts_logged = args.jobs.twilio_api_base.is_none()
+        && credentials.twilio_auth_token.as_ref().map(|t| t.expose())
+            == Some(DEV_TWILIO_AUTH_TOKEN);
+    if texts_logged {
+        task_env.twilio = std::sync::Arc::new(crate::cmd::worker::LoggedTexts::default());
+    }
     println!();
     println!("kea dev is starting on {}", config.public_url);
     println!("  health:     {}/healthz", config.public_url);
@@ -165,8 +171,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         config.public_url
     );
     println!(
-        "  workers:    order pipeline (decide, POS push, texts via {})",
-        args.jobs.twilio_api_base
+        "  workers:    order pipeline (decide, POS push, texts {})",
+        match &args.jobs.twilio_api_base {
+            _ if texts_logged => "printed to the log, not sent".to_owned(),
+            Some(base) => format!("via {base}"),
+            None => format!("via {}", kea_twilio::DEFAULT_API_BASE),
+        }
     );
     println!("Press Ctrl-C to stop.");
     println!();

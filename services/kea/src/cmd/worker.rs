@@ -24,9 +24,10 @@ pub struct WorkerArgs {
 /// How the jobs run and where they reach the outside world.
 #[derive(Debug, clap::Args)]
 pub struct JobArgs {
-    /// Base URL of Twilio's REST API (a mock's, in tests).
-    #[arg(long, env = "TWILIO_API_BASE", default_value = kea_twilio::DEFAULT_API_BASE)]
-    pub twilio_api_base: String,
+    /// Base URL of Twilio's REST API (a mock's, in tests) [default: https://api.twilio.com;
+    /// `kea dev` with its test credentials prints texts instead of sending them].
+    #[arg(long, env = "TWILIO_API_BASE")]
+    pub twilio_api_base: Option<String>,
     /// The base URL Twilio reaches kea at, for text-message status callbacks; unset asks for none.
     #[arg(long, env = "KEA_PUBLIC_URL")]
     pub callback_url: Option<String>,
@@ -73,8 +74,11 @@ impl JobArgs {
                 "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed to text callers their receipts"
             );
         };
-        let twilio = kea_twilio::Client::new(sid, token.expose())
-            .with_base_url(self.twilio_api_base.clone());
+        let base = self
+            .twilio_api_base
+            .clone()
+            .unwrap_or_else(|| kea_twilio::DEFAULT_API_BASE.to_owned());
+        let twilio = kea_twilio::Client::new(sid, token.expose()).with_base_url(base);
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(self.pos_timeout_secs))
             .connect_timeout(Duration::from_secs(self.pos_timeout_secs.min(5)))
@@ -84,7 +88,7 @@ impl JobArgs {
             db: pool,
             secrets,
             http,
-            twilio: Arc::new(twilio),
+            twilio: Arc::new(twilio) as Arc<dyn kea_twilio::TwilioApi>,
             public_url: self.callback_url.clone(),
             pos_max_attempts: self.max_attempts,
         };
@@ -123,4 +127,29 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
         .context("running the job workers")?;
     pool.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where `kea dev` sends texts when it has only its test credentials and no `TWILIO_API_BASE`:
+/// into the log, so a developer sees the receipt a caller would get.
+#[derive(Debug, Default)]
+pub struct LoggedTexts {
+    sent: std::sync::atomic::AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl kea_twilio::TwilioApi for LoggedTexts {
+    async fn send_message(
+        &self,
+        msg: kea_twilio::OutboundMessage,
+    ) -> Result<kea_twilio::Message, kea_twilio::TwilioError> {
+        let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        tracing::info!(to = %msg.to, from = %msg.from, body = %msg.body, "text (kea dev: not sent)");
+        Ok(kea_twilio::Message {
+            sid: format!("SMdev{n:029}"),
+            to: Some(msg.to),
+            from: Some(msg.from),
+            body: Some(msg.body),
+            ..kea_twilio::Message::default()
+        })
+    }
 }

@@ -61,6 +61,40 @@ async fn kea_dev_brings_everything_up_and_down_and_reuses_its_cluster() {
         .await
         .unwrap();
     assert_eq!(stores, ["bean-there", "la-casita", "tonys-pizza"]);
+    // The job workers run inside kea dev: an order for a store without a POS is confirmed and its
+    // receipt, with only the dev credentials, is printed to the log instead of sent.
+    sqlx::query("UPDATE stores SET document = document || '{\"pos\": {\"kind\": \"none\"}}' WHERE id = 'bean-there'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    // Confirmed at once, as an agent would confirm it.
+    sqlx::query(
+        "INSERT INTO orders (store_id, status, customer_name, customer_phone, fulfillment,
+                             subtotal_cents, tax_cents, total_cents, confidence)
+         VALUES ('bean-there', 'confirmed', 'Dev', '+15551230000', 'pickup', 0, 0, 0, 1.0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let sid: Option<String> = sqlx::query_scalar(
+            "SELECT message_sid FROM sms_messages WHERE store_id = 'bean-there' AND kind = 'receipt'",
+        )
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap()
+        .flatten();
+        if let Some(sid) = sid {
+            assert!(sid.starts_with("SMdev"), "{sid}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "kea dev's workers sent no receipt"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     // A store the developer adds survives restarts (and the samples are not re-imported over it).
     sqlx::query("UPDATE stores SET name = 'Tony''s Test Kitchen' WHERE id = 'tonys-pizza'")
         .execute(&mut conn)
@@ -86,6 +120,7 @@ async fn kea_dev_brings_everything_up_and_down_and_reuses_its_cluster() {
         stdout.contains("Stopped the private PostgreSQL cluster."),
         "{stdout}"
     );
+    assert!(stdout.contains("printed to the log, not sent"), "{stdout}");
     assert!(
         PgConnection::connect(&url).await.is_err(),
         "PostgreSQL stopped with kea dev"
