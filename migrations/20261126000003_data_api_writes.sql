@@ -116,6 +116,11 @@ CREATE POLICY agent_update ON orders FOR UPDATE TO kea_agent
 -- the caller cannot see is null, a store it cannot see has no stats. Executable by the three roles
 -- that may read, not by anon (42501, answered 401).
 
+-- agent: the stores behind the orders it may see, so it can read the store's name and phone it
+-- (a `callback` task says: phone the store).
+CREATE POLICY agent_read ON stores FOR SELECT TO kea_agent
+    USING (id IN (SELECT store_id FROM orders));
+
 -- One order with its store's name and its lines, as the tools show it; null when not visible.
 CREATE FUNCTION api.order_summary(order_id uuid) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER AS $$

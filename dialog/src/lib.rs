@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::order::{Ack, Clarify, Draft, Line, Work};
 use crate::speech::{describe, list, money, pick};
-use crate::understand::{Analysis, Mention};
+use crate::understand::{Analysis, Mention, Volunteered};
 
 pub use crate::understand::{extract_address, extract_name, parse_phone};
 
@@ -181,6 +181,20 @@ enum Asked {
     ReadBack,
 }
 
+/// "Half hot, half mild" on a line whose sauce group takes one: the options the caller said,
+/// to ask which they want (or, when the line is that many orders, whether one of each).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Split {
+    /// Index of the line among the confirmed lines (held lines follow them).
+    line: usize,
+    /// The line's item, to notice when the line has gone.
+    sku: String,
+    /// The modifier group's id.
+    group: String,
+    /// Skus of the options said, in the order said.
+    options: Vec<String>,
+}
+
 /// The state of one call between turns, stored as JSON.
 ///
 /// Start a call with [`DialogState::new`]; afterwards only [`step`] changes it.
@@ -198,6 +212,9 @@ pub struct DialogState {
     held: Vec<Line>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     clarify: Option<Clarify>,
+    /// More options of one group said for a line than the group allows: which one(s)?
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    split: Option<Split>,
     /// The item a menu or price answer was about, for "I'll take one".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     discussed: Option<Line>,
@@ -237,6 +254,7 @@ impl DialogState {
             lines: Vec::new(),
             held: Vec::new(),
             clarify: None,
+            split: None,
             discussed: None,
             last: None,
             ordering_done: false,
@@ -506,7 +524,9 @@ fn on_speech(
     reply: &mut Reply,
 ) -> Flow {
     let menu = &ctx.store.menu;
-    let an = Analysis::new(text, ctx.matcher);
+    // A name or an address said in passing is kept away from the menu words.
+    let vol = Volunteered::find(text, ctx.matcher, &ctx.store.name);
+    let an = Analysis::new(&vol.menu_text(text), ctx.matcher);
     if speaks_spanish(ctx)
         && let Some(language) = an.language()
     {
@@ -577,6 +597,33 @@ fn on_speech(
         ]);
     let mut understood = false;
     let asked = s.asked;
+
+    // A name or a delivery address the caller offered before being asked ("hi, this is Maria",
+    // "for delivery to 42 Elm Street"): kept, so the question is not asked later. Answers to
+    // those very questions are read below.
+    let mut details = false;
+    let mut greet = None;
+    if asked != Asked::Name
+        && let Some(name) = &vol.name
+        && (asked != Asked::Address || vol.name_certain)
+    {
+        understood = true;
+        if s.name.as_ref() != Some(name) {
+            s.name = Some(name.clone());
+            details = true;
+            greet = name.split_whitespace().next().map(str::to_owned);
+        }
+    }
+    if asked != Asked::Address
+        && let Some(address) = &vol.address
+        && ctx.store.fulfillment.delivery
+    {
+        understood = true;
+        if s.address.as_ref() != Some(address) {
+            s.address = Some(address.clone());
+            details = true;
+        }
+    }
 
     // Things a caller may volunteer at any point.
     if let Some(phone) = &an.phone {
@@ -713,22 +760,68 @@ fn on_speech(
             }
         }
         Asked::Choice { line, group } => {
+            let pending = s.split.take();
             let picked = choose_options(&an, group, menu);
+            let max = menu
+                .modifier_groups
+                .get(group)
+                .map_or(1, |g| (g.max as usize).max(1));
+            let each = pending
+                .as_ref()
+                .and_then(|p| split_options(p, menu))
+                .filter(|(_, options)| {
+                    work.lines
+                        .get(line)
+                        .is_some_and(|d| d.quantity as usize == options.len())
+                        && (picked.is_empty() || picked.len() == options.len())
+                        && an.has_any(&[
+                            "of each",
+                            "1 each",
+                            "de cada",
+                            "both",
+                            "ambos",
+                            "ambas",
+                            "half and half",
+                            "mitad y mitad",
+                            "each",
+                        ])
+                });
             match (picked.is_empty(), work.lines.get(line)) {
+                _ if each.is_some() => {
+                    // "One of each": the line's orders, one per option.
+                    if let Some((g, options)) = each {
+                        split_line(&mut work, line, g, &options);
+                    }
+                    understood = true;
+                }
+                (false, Some(d)) if picked.len() > max => {
+                    // "Hot and mild" for one sauce: ask again, never keep just one of them.
+                    if let Some(g) = menu.modifier_groups.get(group) {
+                        s.split = Some(Split {
+                            line,
+                            sku: menu.items[d.item].sku.clone(),
+                            group: g.id.clone(),
+                            options: picked
+                                .iter()
+                                .filter_map(|&o| g.options.get(o).map(|o| o.sku.clone()))
+                                .collect(),
+                        });
+                    }
+                    understood = true;
+                }
                 (false, Some(_)) => {
                     if let Some(d) = work.lines.get_mut(line) {
-                        let max = menu
-                            .modifier_groups
-                            .get(group)
-                            .map_or(1, |g| g.max as usize);
                         d.mods.retain(|(g, _)| *g != group);
-                        for option in picked.into_iter().take(max.max(1)) {
+                        for option in picked {
                             d.mods.push((group, option));
                         }
                     }
                     understood = true;
                 }
-                _ => edited = work.apply(&an),
+                _ => {
+                    s.split = pending;
+                    edited = work.apply(&an);
+                }
             }
         }
         Asked::AddMore if an.done() && !an.has_item() => {
@@ -767,18 +860,29 @@ fn on_speech(
                 // "Actually, I'll pick it up."
                 s.fulfillment = Some(FulfillmentKind::Pickup);
                 understood = true;
-            } else if let Some(address) = extract_address(text) {
+            } else if let Some(address) = vol.address.clone().or_else(|| {
+                let end = vol.name_at.filter(|_| vol.name_certain);
+                extract_address(&text[..end.unwrap_or(text.len())])
+            }) {
                 s.address = Some(address);
                 understood = true;
             }
         }
         Asked::Name if !(an.has_item() && an.has_any_order_word()) => {
-            if let Some(name) = extract_name(text) {
+            // "It's Maria, and it's going to 42 Elm Street": the name ends where the address
+            // begins; "for delivery, my name is Maria": a clear lead-in wins.
+            let answer = &text[..vol.address_at.unwrap_or(text.len())];
+            let name = match &vol.name {
+                Some(name) if vol.name_certain => Some(name.clone()),
+                _ => extract_name(answer),
+            };
+            if let Some(name) = name {
                 s.name = Some(name);
                 understood = true;
             }
         }
-        Asked::ConfirmPhone | Asked::Phone if an.phone.is_none() && !an.has_item() => {
+        // "No, the name is Mariah": the no is about the name, not the number.
+        Asked::ConfirmPhone | Asked::Phone if an.phone.is_none() && !an.has_item() && !details => {
             match an.yes_no() {
                 Some(true) if asked == Asked::ConfirmPhone => {
                     s.phone_confirmed = true;
@@ -804,10 +908,10 @@ fn on_speech(
             if an.has_menu() {
                 edited = work.apply(&an);
             }
-            if answer == Some(true) && !edited {
+            if answer == Some(true) && !edited && !details {
                 return Flow::Place;
             }
-            if !edited && answer == Some(false) {
+            if !edited && !details && answer == Some(false) {
                 understood = true;
                 s.ordering_done = false;
                 reply.question = Some((
@@ -879,6 +983,29 @@ fn on_speech(
     // Acknowledge what changed, describing lines as they ended up.
     let ack = acknowledge(lang, menu, &work);
     let clarify = work.clarify.take();
+    if let Some(c) = work.conflicts.first() {
+        // The line's index once held lines follow the confirmed ones (as `into_lines` leaves them).
+        let line = work
+            .lines
+            .iter()
+            .filter(|d| !d.held)
+            .chain(work.lines.iter().filter(|d| d.held))
+            .enumerate()
+            .find(|(_, d)| d.id == c.id);
+        if let (Some((line, draft)), Some(group)) = (line, menu.modifier_groups.get(c.group)) {
+            s.split = Some(Split {
+                line,
+                sku: menu.items[draft.item].sku.clone(),
+                group: group.id.clone(),
+                options: c
+                    .options
+                    .iter()
+                    .filter_map(|&o| group.options.get(o).map(|o| o.sku.clone()))
+                    .collect(),
+            });
+            understood = true;
+        }
+    }
     let (lines, held, last) = work.into_lines();
     s.lines = lines;
     s.held = held;
@@ -900,6 +1027,16 @@ fn on_speech(
     }
     if let Some(ack) = ack {
         reply.say.push(ack);
+    }
+    if let Some(name) = greet {
+        reply.say.insert(
+            0,
+            pick(
+                lang,
+                &format!("Thanks, {name}."),
+                &format!("Gracias, {name}."),
+            ),
+        );
     }
     if understood {
         s.misses = 0;
@@ -1456,7 +1593,7 @@ fn answer_question(s: &mut DialogState, an: &Analysis, ctx: &Context, reply: &mu
                 ),
                 &format!(
                     "{} cuesta {}.",
-                    capitalise(&describe(lang, menu, &one, false)),
+                    capitalise(&speech::the(lang, menu, &one)),
                     unit.map_or_else(String::new, money)
                 ),
             )
@@ -1590,6 +1727,12 @@ fn next_question(s: &mut DialogState, ctx: &Context) -> (Asked, String, Vec<Stri
         };
         return (Asked::Clarify, text, names);
     }
+    if let Some(split) = s.split.clone() {
+        match split_question(lang, menu, &work, &split) {
+            Some(question) => return question,
+            None => s.split = None,
+        }
+    }
     for (index, draft) in work.lines.iter().enumerate() {
         let item = &menu.items[draft.item];
         if !item.sizes.is_empty() && draft.size.is_none() && item.default_size.is_none() {
@@ -1598,15 +1741,12 @@ fn next_question(s: &mut DialogState, ctx: &Context) -> (Asked, String, Vec<Stri
                 .iter()
                 .map(|z| speech::size_word(lang, &z.name))
                 .collect();
-            let name = describe(
-                lang,
-                menu,
-                &Draft {
-                    size: None,
-                    ..draft.clone()
-                },
-                false,
-            );
+            let unsized_line = Draft {
+                size: None,
+                ..draft.clone()
+            };
+            let name = describe(lang, menu, &unsized_line, false);
+            let the = speech::the(lang, menu, &unsized_line);
             return (
                 Asked::Size { line: index },
                 pick(
@@ -1615,10 +1755,7 @@ fn next_question(s: &mut DialogState, ctx: &Context) -> (Asked, String, Vec<Stri
                         "What size would you like for the {name}: {}?",
                         list(lang, &sizes, true)
                     ),
-                    &format!(
-                        "¿De qué tamaño quiere {name}: {}?",
-                        list(lang, &sizes, true)
-                    ),
+                    &format!("¿De qué tamaño quiere {the}: {}?", list(lang, &sizes, true)),
                 ),
                 item.sizes.iter().map(|z| z.name.clone()).collect(),
             );
@@ -1633,6 +1770,7 @@ fn next_question(s: &mut DialogState, ctx: &Context) -> (Asked, String, Vec<Stri
                 let options: Vec<String> = group.options.iter().map(|o| o.name.clone()).collect();
                 let what = group.name.to_lowercase();
                 let name = describe(lang, menu, draft, false);
+                let the = speech::the(lang, menu, draft);
                 return (
                     Asked::Choice {
                         line: index,
@@ -1645,7 +1783,7 @@ fn next_question(s: &mut DialogState, ctx: &Context) -> (Asked, String, Vec<Stri
                             list(lang, &options, true)
                         ),
                         &format!(
-                            "¿Cuál {what} quiere para {name}: {}?",
+                            "¿Cuál {what} quiere para {the}: {}?",
                             list(lang, &options, true)
                         ),
                     ),
@@ -1775,6 +1913,132 @@ fn next_question(s: &mut DialogState, ctx: &Context) -> (Asked, String, Vec<Stri
         }
     }
     (Asked::ReadBack, read_back(s, ctx), yes_no_hints(lang))
+}
+
+/// A pending split's group index and option indices, when the menu still has them.
+fn split_options(split: &Split, menu: &kea_menu::Menu) -> Option<(usize, Vec<usize>)> {
+    let g = menu
+        .modifier_groups
+        .iter()
+        .position(|g| g.id == split.group)?;
+    let options: Vec<usize> = split
+        .options
+        .iter()
+        .filter_map(|sku| {
+            menu.modifier_groups[g]
+                .options
+                .iter()
+                .position(|o| o.sku == *sku)
+        })
+        .collect();
+    (options.len() >= 2).then_some((g, options))
+}
+
+/// "Sorry, I can only put one wing sauce on the Buffalo Wings. Which would you like: hot or
+/// mild?" — or `None` when the line has since gone or been settled.
+fn split_question(
+    lang: Language,
+    menu: &kea_menu::Menu,
+    work: &Work,
+    split: &Split,
+) -> Option<(Asked, String, Vec<String>)> {
+    let (g, options) = split_options(split, menu)?;
+    let draft = work.lines.get(split.line)?;
+    let group = &menu.modifier_groups[g];
+    let item = &menu.items[draft.item];
+    if item.sku != split.sku
+        || !item.modifier_groups.contains(&group.id)
+        || draft.mods.iter().any(|(dg, _)| *dg == g)
+    {
+        return None;
+    }
+    let names: Vec<String> = options
+        .iter()
+        .map(|&o| group.options[o].name.clone())
+        .collect();
+    let what = group.name.to_lowercase();
+    let name = describe(lang, menu, draft, false);
+    let the = speech::the(lang, menu, draft);
+    let one = describe(
+        lang,
+        menu,
+        &Draft {
+            quantity: 1,
+            ..draft.clone()
+        },
+        false,
+    );
+    let each_one = if item.name.ends_with('s') {
+        format!("each order of {one}")
+    } else {
+        format!("each {one}")
+    };
+    let max = group.max.max(1);
+    let each = draft.quantity as usize == options.len();
+    let text = match (max, each) {
+        (1, true) => pick(
+            lang,
+            &format!(
+                "Sorry, {each_one} comes with one {what}. Which would you like: {}, or one of each?",
+                list(lang, &names, true)
+            ),
+            &format!(
+                "Lo siento, cada orden lleva solo una opción de {what}. ¿Cuál prefiere: {}, o una de cada una?",
+                list(lang, &names, true)
+            ),
+        ),
+        (1, false) => pick(
+            lang,
+            &format!(
+                "Sorry, I can only put one {what} on the {name}. Which would you like: {}?",
+                list(lang, &names, true)
+            ),
+            &format!(
+                "Lo siento, solo puedo poner una opción de {what} en {the}. ¿Cuál prefiere: {}?",
+                list(lang, &names, true)
+            ),
+        ),
+        (max, _) => pick(
+            lang,
+            &format!(
+                "Sorry, the {name} can have up to {max} {what} choices. Which {max} would you like: {}?",
+                list(lang, &names, false)
+            ),
+            &format!(
+                "Lo siento, {the} lleva como máximo {max} opciones de {what}. ¿Cuáles prefiere: {}?",
+                list(lang, &names, false)
+            ),
+        ),
+    };
+    Some((
+        Asked::Choice {
+            line: split.line,
+            group: g,
+        },
+        text,
+        names,
+    ))
+}
+
+/// "One of each": line `line` becomes one order per option.
+fn split_line(work: &mut Work, line: usize, group: usize, options: &[usize]) {
+    let Some(base) = work.lines.get(line).cloned() else {
+        return;
+    };
+    for (k, &option) in options.iter().enumerate() {
+        let mut part = base.clone();
+        part.quantity = 1;
+        part.mods.retain(|(g, _)| *g != group);
+        part.mods.push((group, option));
+        if k == 0 {
+            work.lines[line] = part.clone();
+        } else {
+            part.id = work.new_id();
+            work.lines.push(part.clone());
+        }
+        work.acks.push(Ack::Changed(part));
+    }
+    work.last = Some(line);
 }
 
 fn price_unchecked(store: &Store, lines: &[OrderLine]) -> i64 {

@@ -61,6 +61,18 @@ pub(crate) struct Draft {
     pub id: u32,
 }
 
+/// More options of one group said for one line than the group allows ("half hot, half mild"
+/// when an order of wings takes one sauce): the line keeps none of them until the caller chooses.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Conflict {
+    /// The line's [`Draft::id`].
+    pub id: u32,
+    /// Index of the group in `menu.modifier_groups`.
+    pub group: usize,
+    /// The options said, in the order they were said.
+    pub options: Vec<usize>,
+}
+
 /// What a turn did to the order, for the acknowledgement.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Ack {
@@ -84,6 +96,10 @@ pub(crate) struct Work<'a> {
     /// The caller is correcting the order ("no, I said two Cokes"): an item already on the
     /// order is restated, not added again.
     pub correcting: bool,
+    /// Options said for more than a group allows, to be asked about.
+    pub conflicts: Vec<Conflict>,
+    /// Every option reading of the clause being applied.
+    clause_options: Vec<(usize, usize)>,
     next_id: u32,
 }
 
@@ -172,6 +188,8 @@ impl<'a> Work<'a> {
             hold_new: false,
             asr: 1000,
             correcting: false,
+            conflicts: Vec::new(),
+            clause_options: Vec::new(),
             next_id: 0,
         };
         for (line, is_held) in lines
@@ -268,19 +286,71 @@ impl<'a> Work<'a> {
         self.menu.items[item].modifier_groups.contains(id)
     }
 
-    /// Adds option (g, o) to a draft, replacing a choice from a single-choice group.
-    fn add_mod(draft: &mut Draft, menu: &Menu, (g, o): (usize, usize)) {
+    /// Adds option (g, o) to a draft, replacing a choice from a single-choice group; returns the
+    /// option that did not make it (the one replaced, or this one when the group is full).
+    fn add_mod(draft: &mut Draft, menu: &Menu, (g, o): (usize, usize)) -> Option<(usize, usize)> {
         if draft.mods.contains(&(g, o)) {
-            return;
+            return None;
         }
         let group = &menu.modifier_groups[g];
         let in_group = draft.mods.iter().filter(|(dg, _)| *dg == g).count();
+        let mut lost = None;
         if group.max <= 1 {
+            lost = draft.mods.iter().copied().find(|(dg, _)| *dg == g);
             draft.mods.retain(|(dg, _)| *dg != g);
         } else if u32::try_from(in_group).unwrap_or(u32::MAX) >= group.max {
-            return;
+            return Some((g, o));
         }
         draft.mods.push((g, o));
+        lost
+    }
+
+    /// [`Work::add_mod`] on line `line`, noting a conflict when the option lost was said in the
+    /// same clause ("half hot, half mild" with one sauce per order).
+    fn put_mod(&mut self, line: usize, opt: (usize, usize)) {
+        if let Some(gone) = Self::add_mod(&mut self.lines[line], self.menu, opt) {
+            self.note_lost(line, gone, opt);
+        }
+    }
+
+    /// Option `gone` lost its place on line `line` to `kept`: when the caller said both in one
+    /// clause, neither is silently dropped; the line waits for the caller to choose.
+    fn note_lost(&mut self, line: usize, gone: (usize, usize), kept: (usize, usize)) {
+        let group = gone.0;
+        if kept.0 != group
+            || !self.clause_options.contains(&gone)
+            || !self.clause_options.contains(&kept)
+        {
+            return;
+        }
+        let Some(draft) = self.lines.get(line) else {
+            return;
+        };
+        let id = draft.id;
+        let said: Vec<usize> = self
+            .clause_options
+            .iter()
+            .filter(|&&(g, o)| g == group && (o == gone.1 || draft.mods.contains(&(g, o))))
+            .map(|&(_, o)| o)
+            .collect();
+        match self
+            .conflicts
+            .iter_mut()
+            .find(|c| c.id == id && c.group == group)
+        {
+            Some(c) => {
+                for o in said {
+                    if !c.options.contains(&o) {
+                        c.options.push(o);
+                    }
+                }
+            }
+            None => self.conflicts.push(Conflict {
+                id,
+                group,
+                options: said,
+            }),
+        }
     }
 
     /// Applies every clause of the utterance; returns whether anything changed.
@@ -319,10 +389,26 @@ impl<'a> Work<'a> {
             kind = next_kind;
         }
         self.clause(kind, &ms[start..], an);
+        // A line with a conflict keeps none of the options in question until the caller picks.
+        for c in &self.conflicts {
+            if let Some(line) = self.lines.iter_mut().find(|d| d.id == c.id) {
+                line.mods.retain(|(g, _)| *g != c.group);
+            }
+        }
         (self.lines.clone(), self.clarify.clone()) != before
     }
 
     fn clause(&mut self, kind: ClauseKind, ms: &[Mention], an: &Analysis) {
+        self.clause_options.clear();
+        for m in ms {
+            if let Mention::Menu(mi) = m {
+                for (t, _) in &an.matches[*mi].targets {
+                    if let Target::Option { group, option } = t {
+                        self.clause_options.push((*group, *option));
+                    }
+                }
+            }
+        }
         match kind {
             ClauseKind::Add
                 if ms.iter().all(|m| !matches!(m, Mention::Menu(_)))
@@ -443,7 +529,7 @@ impl<'a> Work<'a> {
                 line.size.clone_from(&draft.size);
             }
             for opt in draft.mods {
-                Self::add_mod(line, self.menu, opt);
+                self.put_mod(i, opt);
             }
             self.acks.push(Ack::Changed(self.lines[i].clone()));
             self.last = Some(i);
@@ -587,7 +673,7 @@ impl<'a> Work<'a> {
                             .iter()
                             .find(|(g, _)| self.accepts(self.lines[target].item, *g))
                         {
-                            Self::add_mod(&mut self.lines[target], self.menu, opt);
+                            self.put_mod(target, opt);
                             if !clause_lines.contains(&target) {
                                 self.acks.push(Ack::Changed(self.lines[target].clone()));
                             }
@@ -612,7 +698,7 @@ impl<'a> Work<'a> {
                                 .iter()
                                 .find(|(g, _)| self.accepts(self.lines[line].item, *g))
                             {
-                                Self::add_mod(&mut self.lines[line], self.menu, opt);
+                                self.put_mod(line, opt);
                                 any = true;
                             }
                         }
@@ -630,7 +716,7 @@ impl<'a> Work<'a> {
                                 && !self.lines[*l].mods.iter().any(|(dg, _)| dg == g)
                         })
                     {
-                        Self::add_mod(&mut self.lines[line], self.menu, opt);
+                        self.put_mod(line, opt);
                         k += 1;
                         continue;
                     }
@@ -642,7 +728,7 @@ impl<'a> Work<'a> {
                         && let Some((line, opt)) =
                             backward.filter(|(l, _)| clause_lines.last() == Some(l))
                     {
-                        Self::add_mod(&mut self.lines[line], self.menu, opt);
+                        self.put_mod(line, opt);
                         k += 1;
                         continue;
                     }
@@ -708,9 +794,12 @@ impl<'a> Work<'a> {
                             held: fuzzy,
                             id: 0,
                         };
+                        let mut lost = Vec::new();
                         for opt in mods.drain(..) {
-                            if self.accepts(item, opt.0) {
-                                Self::add_mod(&mut draft, self.menu, opt);
+                            if self.accepts(item, opt.0)
+                                && let Some(gone) = Self::add_mod(&mut draft, self.menu, opt)
+                            {
+                                lost.push((gone, opt));
                             }
                         }
                         // "a large pizza, pepperoni": the item answers the category, and
@@ -734,6 +823,9 @@ impl<'a> Work<'a> {
                         self.push_line(draft);
                         if let Some(i) = self.last {
                             clause_lines.push(i);
+                            for (gone, kept) in lost {
+                                self.note_lost(i, gone, kept);
+                            }
                         }
                     } else if !options.is_empty() {
                         // "no onions on the carnitas": the option goes to the line named next.
@@ -742,14 +834,14 @@ impl<'a> Work<'a> {
                                 .iter()
                                 .find(|(g, _)| self.accepts(self.lines[target].item, *g))
                             {
-                                Self::add_mod(&mut self.lines[target], self.menu, opt);
+                                self.put_mod(target, opt);
                                 self.acks.push(Ack::Changed(self.lines[target].clone()));
                             }
                             k += skip;
                             continue;
                         }
                         if let Some((line, opt)) = backward {
-                            Self::add_mod(&mut self.lines[line], self.menu, opt);
+                            self.put_mod(line, opt);
                             if !clause_lines.contains(&line) {
                                 self.acks.push(Ack::Changed(self.lines[line].clone()));
                                 self.last = Some(line);
@@ -899,12 +991,12 @@ impl<'a> Work<'a> {
                 continue;
             }
             if draft.quantity == n {
-                Self::add_mod(&mut self.lines[line], self.menu, opt);
+                self.put_mod(line, opt);
             } else {
                 let mut part = self.lines[line].clone();
                 part.quantity = n;
                 part.id = self.new_id();
-                Self::add_mod(&mut part, self.menu, opt);
+                let _ = Self::add_mod(&mut part, self.menu, opt);
                 self.lines[line].quantity -= n;
                 self.acks.push(Ack::Added(part.clone(), false));
                 self.lines.push(part);
@@ -1043,7 +1135,7 @@ impl<'a> Work<'a> {
             changed = true;
         }
         for opt in options {
-            Self::add_mod(line, self.menu, opt);
+            self.put_mod(target, opt);
             changed = true;
         }
         if changed {

@@ -56,8 +56,14 @@ fn count_word(lang: Language, n: u32, next: &str) -> String {
             }
         }
         (Language::En, n) if n <= 12 => EN[n as usize].to_owned(),
-        // Spanish articles agree with a gender the menu does not give: say the digit.
-        (Language::Es, 1) => "1".to_owned(),
+        // "un Burrito", "una Horchata": the gender is guessed from the name.
+        (Language::Es, 1) => {
+            if spanish_noun(next).feminine {
+                "una".to_owned()
+            } else {
+                "un".to_owned()
+            }
+        }
         (Language::Es, n) if n <= 12 => ES[n as usize].to_owned(),
         (_, n) => n.to_string(),
     }
@@ -74,6 +80,183 @@ pub(crate) fn size_word(lang: Language, size: &str) -> String {
         }
     }
     size.to_owned()
+}
+
+/// How a menu name behaves as a Spanish noun: its gender (for "un"/"una", "chico"/"chica")
+/// and whether it names a portion of many things ("Nachos", "Chips and Salsa"), said as
+/// "una orden de …".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SpanishNoun {
+    pub feminine: bool,
+    pub portion: bool,
+}
+
+/// Head nouns (English or Spanish, lower-case, singular) that are feminine in Spanish.
+const FEMININE: &[&str] = &[
+    "pizza",
+    "salad",
+    "ensalada",
+    "soda",
+    "coke",
+    "coca",
+    "cola",
+    "horchata",
+    "quesadilla",
+    "torta",
+    "tostada",
+    "enchilada",
+    "sopa",
+    "soup",
+    "limonada",
+    "lemonade",
+    "cerveza",
+    "beer",
+    "galleta",
+    "cookie",
+    "dona",
+    "donut",
+    "hamburguesa",
+    "burger",
+    "malteada",
+    "shake",
+    "bebida",
+    "drink",
+    "empanada",
+    "chimichanga",
+    "concha",
+    "orden",
+    "order",
+    "leche",
+    "milk",
+    "pasta",
+    "lasagna",
+    "crepa",
+    "crepe",
+    "gordita",
+    "salsa",
+    "papa",
+    "fries",
+    "wing",
+    "alita",
+    "bowl",
+    "agua",
+    "water",
+    "flauta",
+    "michelada",
+    "margarita",
+    "dumpling",
+    "roll",
+];
+/// Head nouns ending in "a" that are masculine ("un Mocha", "un Matcha").
+const MASCULINE_A: &[&str] = &["mocha", "matcha", "chai", "panda", "dia", "mapa", "tuna"];
+
+/// [`SpanishNoun`] of a menu name. The head noun is the last word of an English-style name
+/// ("Chicken Taco", "Pepperoni Pizza") and the first of a Spanish-style one ("Taco de Pollo").
+pub(crate) fn spanish_noun(name: &str) -> SpanishNoun {
+    let words: Vec<String> = name
+        .split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .map(|c| match c {
+                    'á' => 'a',
+                    'é' => 'e',
+                    'í' => 'i',
+                    'ó' => 'o',
+                    'ú' => 'u',
+                    other => other,
+                })
+                .collect()
+        })
+        .filter(|w: &String| !w.is_empty())
+        .collect();
+    let spanish_style = words
+        .iter()
+        .skip(1)
+        .any(|w| matches!(w.as_str(), "de" | "con" | "del"));
+    let head = if spanish_style {
+        words.first()
+    } else {
+        words.last()
+    };
+    let head = head.map_or("", String::as_str);
+    let plural = |w: &str| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss");
+    let portion = plural(head)
+        || words
+            .iter()
+            .any(|w| matches!(w.as_str(), "and" | "y" | "&"))
+            && words.first().is_some_and(|w| plural(w));
+    let singular = if plural(head) {
+        head.strip_suffix("es")
+            .filter(|s| s.ends_with(['s', 'x', 'z']) || s.ends_with("ch") || s.ends_with("sh"))
+            .unwrap_or_else(|| head.trim_end_matches('s'))
+    } else {
+        head
+    };
+    let feminine = if FEMININE.contains(&singular) {
+        true
+    } else if MASCULINE_A.contains(&singular) {
+        false
+    } else {
+        singular.ends_with('a')
+    };
+    SpanishNoun { feminine, portion }
+}
+
+/// A size said after a Spanish noun, agreeing with it: "grande", "chica", "medianos",
+/// "de 12 piezas".
+fn spanish_size(size: &str, feminine: bool, plural: bool) -> String {
+    let lower = size.to_lowercase();
+    let pieces = lower
+        .strip_suffix(" piece")
+        .or_else(|| lower.strip_suffix(" pieces"))
+        .or_else(|| lower.strip_suffix(" pc"))
+        .filter(|n| n.chars().all(|c| c.is_ascii_digit()));
+    if let Some(n) = pieces {
+        return format!("de {n} piezas");
+    }
+    let (stem, variable) = match lower.as_str() {
+        "small" | "chico" | "chica" | "pequeño" | "pequeña" => ("chic", true),
+        "medium" | "mediano" | "mediana" => ("median", true),
+        "large" | "grande" => ("grande", false),
+        "regular" => ("regular", false),
+        "pint" => return "de una pinta".to_owned(),
+        "quart" => return "de un cuarto".to_owned(),
+        _ => return size.to_owned(),
+    };
+    let mut out = stem.to_owned();
+    if variable {
+        out.push(if feminine { 'a' } else { 'o' });
+    }
+    if plural {
+        out.push_str(if out.ends_with(['a', 'e', 'i', 'o', 'u']) {
+            "s"
+        } else {
+            "es"
+        });
+    }
+    out
+}
+
+/// "el Burrito", "la Horchata grande", "las dos Pepperoni Pizzas" — "the …" in English.
+pub(crate) fn the(lang: Language, menu: &Menu, draft: &Draft) -> String {
+    let body = describe(lang, menu, draft, false);
+    match lang {
+        Language::En => format!("the {body}"),
+        Language::Es => {
+            let noun = spanish_noun(&menu.items[draft.item].name);
+            let article = match (noun.portion, noun.feminine, draft.quantity > 1) {
+                (true, _, false) => "la orden de",
+                (true, _, true) => "las órdenes de",
+                (false, true, false) => "la",
+                (false, true, true) => "las",
+                (false, false, false) => "el",
+                (false, false, true) => "los",
+            };
+            format!("{article} {body}")
+        }
+    }
 }
 
 /// An option for a Spanish speaker: its Spanish alias when it has one ("sin cebolla"),
@@ -110,7 +293,8 @@ fn plural(name: &str, n: u32) -> String {
     }
 }
 
-/// "two large Pepperoni Pizzas with extra cheese" / "dos Pepperoni Pizza grande con extra cheese".
+/// "two large Pepperoni Pizzas with extra cheese" / "dos Pepperoni Pizzas grandes con extra
+/// cheese": item names as the menu spells them, numbers and sizes in the caller's language.
 pub(crate) fn describe(lang: Language, menu: &Menu, draft: &Draft, with_count: bool) -> String {
     let item: &Item = &menu.items[draft.item];
     let options: Vec<String> = draft
@@ -162,14 +346,56 @@ pub(crate) fn describe(lang: Language, menu: &Menu, draft: &Draft, with_count: b
             }
         }
         Language::Es => {
-            if with_count {
-                out.push_str(&count_word(lang, draft.quantity, &item.name));
-                out.push(' ');
+            // "una Horchata grande", "dos Chicken Tacos", "una orden grande de Nachos",
+            // "una orden de Buffalo Wings de 12 piezas": numbers, articles and sizes agree.
+            let noun = spanish_noun(&item.name);
+            let many = draft.quantity > 1;
+            let raw_size = draft
+                .size
+                .as_deref()
+                .filter(|_| item.sizes.len() > 1 || item.default_size.is_none());
+            let (before, after) = match raw_size {
+                Some(s) if noun.portion && with_count => {
+                    let said = spanish_size(s, true, many);
+                    if said.starts_with("de ") {
+                        (None, Some(said))
+                    } else {
+                        (Some(said), None)
+                    }
+                }
+                Some(s) => (
+                    None,
+                    Some(spanish_size(s, noun.feminine, many && !noun.portion)),
+                ),
+                None => (None, None),
+            };
+            if with_count && noun.portion {
+                if many {
+                    out.push_str(&count_word(lang, draft.quantity, "órdenes"));
+                    out.push_str(" órdenes");
+                } else {
+                    out.push_str("una orden");
+                }
+                if let Some(b) = &before {
+                    out.push(' ');
+                    out.push_str(b);
+                }
+                out.push_str(" de ");
+                out.push_str(&item.name);
+            } else {
+                if with_count {
+                    out.push_str(&count_word(lang, draft.quantity, &item.name));
+                    out.push(' ');
+                }
+                if noun.portion {
+                    out.push_str(&item.name);
+                } else {
+                    out.push_str(&plural(&item.name, draft.quantity));
+                }
             }
-            out.push_str(&item.name);
-            if let Some(s) = &size {
+            if let Some(a) = &after {
                 out.push(' ');
-                out.push_str(s);
+                out.push_str(a);
             }
             if !options.is_empty() {
                 out.push_str(" con ");

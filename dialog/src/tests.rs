@@ -1171,3 +1171,433 @@ fn hints_name_the_menu() {
         }
     );
 }
+
+const WOK: &str = include_str!("../tests/stores/golden-wok.json");
+
+/// Plays `said` to the end and returns the placed order with everything the caller heard.
+fn placed(store: &Store, said: &[&str]) -> (crate::PlacedOrder, Vec<String>) {
+    let (_, turn, heard) = call(store, said);
+    match turn.order {
+        Some(order) => (order, heard),
+        None => panic!("no order: {heard:#?}"),
+    }
+}
+
+fn never_asked(heard: &[String], questions: &[&str]) {
+    for h in heard {
+        for q in questions {
+            assert!(!h.contains(q), "asked {q:?} again: {heard:#?}");
+        }
+    }
+}
+
+#[test]
+fn volunteered_details_are_kept_and_not_asked_again() {
+    let tonys = store(TONYS);
+    let casita = store(CASITA);
+    let wok = store(WOK);
+    // Name, delivery and address in the first breath; only the number is left to confirm.
+    let (order, heard) = placed(
+        &tonys,
+        &[
+            "Hi, this is Maria, I'd like a large pepperoni for delivery to 42 Elm Street apartment 3B",
+            "no that's all",
+            "yes",
+            "yes",
+        ],
+    );
+    assert_eq!(
+        order.lines,
+        vec![line("pizza-pepperoni", Some("large"), 1, &[])]
+    );
+    assert_eq!(order.fulfillment, FulfillmentKind::Delivery);
+    assert_eq!(order.customer_name, "Maria");
+    assert_eq!(
+        order.delivery_address.as_deref(),
+        Some("42 Elm Street apartment 3B")
+    );
+    never_asked(
+        &heard,
+        &["What name", "delivery address?", "pickup or delivery?"],
+    );
+    assert!(
+        heard
+            .iter()
+            .any(|h| h.contains("for delivery to 42 Elm Street apartment 3B under Maria")),
+        "the read-back confirms them: {heard:#?}"
+    );
+    assert!(heard[1].starts_with("Thanks, Maria."), "{heard:#?}");
+
+    // A number, pickup and a name said along the way.
+    let (order, heard) = placed(
+        &tonys,
+        &[
+            "two cokes and a large cheese pizza, this is for pickup",
+            "my number is 555 123 4567",
+            "and the name's Dana Scott",
+            "that's all",
+            "yes",
+        ],
+    );
+    assert_eq!(order.customer_phone, "+15551234567");
+    assert_eq!(order.customer_name, "Dana Scott");
+    assert_eq!(order.fulfillment, FulfillmentKind::Pickup);
+    never_asked(
+        &heard,
+        &[
+            "What name",
+            "pickup or delivery?",
+            "ending in",
+            "phone number",
+        ],
+    );
+
+    // Spanish: "soy María", "para entrega a …", accents kept.
+    let (order, heard) = placed(
+        &wok,
+        &[
+            "Hola, soy María, quiero dos lo mein de pollo para entrega a Calle Olmo 42, departamento 3",
+            "no, es todo",
+            "sí",
+            "sí",
+        ],
+    );
+    assert_eq!(order.customer_name, "María");
+    assert_eq!(order.fulfillment, FulfillmentKind::Delivery);
+    assert_eq!(
+        order.delivery_address.as_deref(),
+        Some("Calle Olmo 42, departamento 3")
+    );
+    assert_eq!(order.lines, vec![line("lo-mein", None, 2, &["np-chicken"])]);
+    never_asked(
+        &heard,
+        &["A nombre de quién", "dirección", "recoger o a domicilio"],
+    );
+
+    // "me llamo…" and "para recoger".
+    let (order, heard) = placed(
+        &casita,
+        &[
+            "Buenas, me llamo José Ángel de la Cruz, quiero tres tacos de asada para recoger",
+            "no, es todo",
+            "sí",
+            "sí",
+        ],
+    );
+    assert_eq!(order.customer_name, "José Ángel de la Cruz");
+    assert_eq!(order.lines, vec![line("taco-asada", None, 3, &[])]);
+    never_asked(&heard, &["A nombre de quién"]);
+
+    // A name corrected at the read-back is read back again, not placed.
+    let (state, turn, heard) = call(
+        &tonys,
+        &[
+            "I'm Maria and I'd like a coke and a large cheese pizza",
+            "that's all",
+            "pickup",
+            "yes",
+            "no, the name is Mariah",
+        ],
+    );
+    assert_eq!(turn.outcome, None, "{heard:#?}");
+    assert!(!state.ended());
+    let text = text_of(&turn);
+    assert!(
+        text.contains("under Mariah") && text.contains("Is that correct?"),
+        "{heard:#?}"
+    );
+    // "No, the name is…" at the phone question is about the name, not the number.
+    let (_, turn, heard) = call(
+        &tonys,
+        &[
+            "I'm Maria, a large cheese pizza",
+            "that's all",
+            "pickup",
+            "no, my name is Mariah",
+        ],
+    );
+    assert!(text_of(&turn).contains("ending in 4321"), "{heard:#?}");
+}
+
+#[test]
+fn volunteered_details_do_not_misread_the_order() {
+    let tonys = store(TONYS);
+    let casita = store(CASITA);
+    let matcher = MenuMatcher::new(&tonys.menu);
+    // (utterance, name, address)
+    let cases: &[(&str, Option<&str>, Option<&str>)] = &[
+        ("this is for pickup", None, None),
+        ("I'd like a large cheese pizza", None, None),
+        ("Hi, it's a large pepperoni please", None, None),
+        ("It's Pepperoni.", None, None),
+        ("Yes, this is correct", None, None),
+        ("I'm good, that's all", None, None),
+        ("Hi, is this Tony's? This is Tony's Pizza?", None, None),
+        ("Hi, this is Maria, I'd like a pizza", Some("Maria"), None),
+        (
+            "I'm Priya Patel and I want two cokes",
+            Some("Priya Patel"),
+            None,
+        ),
+        ("my name is olive", Some("Olive"), None),
+        ("put it under Kevin please", Some("Kevin"), None),
+        ("soy María y quiero dos tacos", Some("María"), None),
+        ("soy alérgico a la cebolla", None, None),
+        ("me llamo maría josé", Some("María José"), None),
+        ("a nombre de Ángel, por favor", Some("Ángel"), None),
+        (
+            "a large pepperoni for delivery to 42 Elm Street apartment 3B",
+            None,
+            Some("42 Elm Street apartment 3B"),
+        ),
+        (
+            "deliver it to 100 Main St. Apt 4, and my name is Kevin",
+            Some("Kevin"),
+            Some("100 Main St. Apt 4"),
+        ),
+        (
+            "delivery to 9 Oak Avenue, my number is 555 201 7788",
+            None,
+            Some("9 Oak Avenue"),
+        ),
+        ("deliver it to my house", None, None),
+        ("delivery at 6 please", None, None),
+        ("para entrega a domicilio", None, None),
+        (
+            "para entrega a Calle Olmo 42, departamento 3",
+            None,
+            Some("Calle Olmo 42, departamento 3"),
+        ),
+        (
+            "mi dirección es Avenida Juárez 100",
+            None,
+            Some("Avenida Juárez 100"),
+        ),
+    ];
+    for (text, name, address) in cases {
+        let found = crate::understand::Volunteered::find(text, &matcher, &tonys.name);
+        assert_eq!(found.name.as_deref(), *name, "name in {text:?}");
+        assert_eq!(found.address.as_deref(), *address, "address in {text:?}");
+    }
+    // Address words and names stay out of the order.
+    let orders: Vec<(&str, &Store, &[&str], Vec<OrderLine>)> = vec![
+        (
+            "house number and street are not a quantity and an item",
+            &tonys,
+            &["a large pepperoni for delivery to 42 Elm Street apartment 3B"],
+            vec![line("pizza-pepperoni", Some("large"), 1, &[])],
+        ),
+        (
+            "a street named like an item",
+            &tonys,
+            &["a sprite and a large cheese pizza delivered to 55 Coke Street"],
+            vec![
+                line("sprite-can", None, 1, &[]),
+                line("pizza-cheese", Some("large"), 1, &[]),
+            ],
+        ),
+        (
+            "a name that is a topping",
+            &tonys,
+            &["my name is Olive, a small cheese pizza please"],
+            vec![line("pizza-cheese", Some("small"), 1, &[])],
+        ),
+        (
+            "spanish name and pickup",
+            &casita,
+            &["soy Rosa, quiero dos tacos de pollo para recoger"],
+            vec![line("taco-pollo", None, 2, &[])],
+        ),
+    ];
+    for (name, store, said, want) in orders {
+        let (state, _, heard) = call(store, said);
+        assert_eq!(sorted(state.lines()), sorted(want), "{name}: {heard:#?}");
+    }
+}
+
+#[test]
+fn half_and_half_never_drops_an_option() {
+    let tonys = store(TONYS);
+    let casita = store(CASITA);
+    let bean = store(BEAN);
+    // One sauce per order: ask which, listing the two said.
+    let (state, turn, heard) = call(&tonys, &["12 piece wings, half hot, half mild"]);
+    let text = text_of(&turn);
+    assert!(
+        text.contains("only put one wing sauce") && text.contains("hot or mild?"),
+        "{heard:#?}"
+    );
+    assert_eq!(state.lines(), vec![line("wings", Some("12 piece"), 1, &[])]);
+    let cases: Vec<(&str, &Store, &[&str], Vec<OrderLine>)> = vec![
+        (
+            "the caller picks one",
+            &tonys,
+            &["12 piece wings, half hot, half mild", "hot"],
+            vec![line("wings", Some("12 piece"), 1, &["sauce-hot"])],
+        ),
+        (
+            "before the item",
+            &tonys,
+            &["half hot half mild 6 piece wings", "mild please"],
+            vec![line("wings", Some("6 piece"), 1, &["sauce-mild"])],
+        ),
+        (
+            "one of each when there are two orders",
+            &tonys,
+            &["two 6 piece wings, half hot half mild", "one of each"],
+            vec![
+                line("wings", Some("6 piece"), 1, &["sauce-hot"]),
+                line("wings", Some("6 piece"), 1, &["sauce-mild"]),
+            ],
+        ),
+        (
+            "a correction is not a conflict",
+            &tonys,
+            &["12 piece wings with hot, no wait, mild"],
+            vec![line("wings", Some("12 piece"), 1, &["sauce-mild"])],
+        ),
+        (
+            "a later change is not a conflict",
+            &tonys,
+            &["12 piece wings with hot", "make that mild"],
+            vec![line("wings", Some("12 piece"), 1, &["sauce-mild"])],
+        ),
+        (
+            "a group that takes two keeps both",
+            &bean,
+            &["a large latte half vanilla half caramel"],
+            vec![line(
+                "latte",
+                Some("large"),
+                1,
+                &["syrup-vanilla", "syrup-caramel"],
+            )],
+        ),
+        (
+            "two crusts",
+            &tonys,
+            &[
+                "a large cheese pizza half thin crust half stuffed crust",
+                "thin",
+            ],
+            vec![line("pizza-cheese", Some("large"), 1, &["thin-crust"])],
+        ),
+        (
+            "spanish",
+            &casita,
+            &["quiero un burrito con pollo y asada", "asada"],
+            vec![line("burrito", None, 1, &["p-asada"])],
+        ),
+    ];
+    for (name, store, said, want) in cases {
+        let (state, _, heard) = call(store, said);
+        assert_eq!(sorted(state.lines()), sorted(want), "{name}: {heard:#?}");
+    }
+    // Prompts: answering the sauce question with two sauces asks again; Spanish asks "¿Cuál…?";
+    // one of each is offered only when the orders can be shared out; three syrups for two slots.
+    let prompts: Vec<(&str, &Store, &[&str], &[&str])> = vec![
+        (
+            "two sauces for the sauce question",
+            &tonys,
+            &["12 piece wings", "hot and mild"],
+            &["only put one wing sauce", "hot or mild?"],
+        ),
+        (
+            "still undecided",
+            &tonys,
+            &["12 piece wings, half hot, half mild", "hmm both"],
+            &["hot or mild?"],
+        ),
+        (
+            "one of each offered",
+            &tonys,
+            &["two 6 piece wings, half hot half mild"],
+            &["each order of 6 piece Buffalo Wings", "or one of each?"],
+        ),
+        (
+            "spanish",
+            &casita,
+            &["quiero un burrito con pollo y asada"],
+            &[
+                "solo puedo poner una opción",
+                "¿Cuál prefiere: chicken o carne asada?",
+            ],
+        ),
+        (
+            "more than the group takes",
+            &bean,
+            &["a large latte with vanilla, caramel and hazelnut"],
+            &["up to 2 syrup choices", "vanilla, caramel and hazelnut?"],
+        ),
+    ];
+    for (name, store, said, want) in prompts {
+        let (_, turn, heard) = call(store, said);
+        let text = text_of(&turn);
+        for w in want {
+            assert!(text.contains(w), "{name}: {text:?} lacks {w:?}; {heard:#?}");
+        }
+    }
+}
+
+#[test]
+fn spanish_read_back_is_natural() {
+    let casita = store(CASITA);
+    let wok = store(WOK);
+    let tonys = store(TONYS);
+    let (_, turn, heard) = call(
+        &casita,
+        &[
+            "quiero un burrito de pollo, dos horchatas grandes, unos nachos grandes y una horchata chica",
+            "no, es todo",
+            "Lupita",
+            "sí",
+        ],
+    );
+    let text = text_of(&turn);
+    for want in [
+        "un Burrito con chicken",
+        "dos Horchatas grandes",
+        "una orden grande de Nachos",
+        "una Horchata chica",
+        "a nombre de Lupita",
+    ] {
+        assert!(text.contains(want), "{text:?} lacks {want:?}: {heard:#?}");
+    }
+    assert!(!text.contains(" 1 "), "digits for one: {text:?}");
+    let (_, turn, heard) = call(
+        &wok,
+        &["quiero dos wonton soup quart y un crab rangoon 12 piece"],
+    );
+    let text = text_of(&turn);
+    for want in [
+        "dos Wonton Soups de un cuarto",
+        "un Crab Rangoon de 12 piezas",
+    ] {
+        assert!(text.contains(want), "{text:?} lacks {want:?}: {heard:#?}");
+    }
+    // Questions name the item with its article.
+    let (_, turn, _) = call(&casita, &["quiero una horchata"]);
+    assert!(text_of(&turn).contains("¿De qué tamaño quiere la Horchata: chico o grande?"));
+    let (_, turn, _) = call(&casita, &["quiero un burrito"]);
+    assert!(text_of(&turn).contains("quiere para el Burrito"));
+    let (_, turn, _) = call(&casita, &["¿cuánto cuesta la horchata grande?"]);
+    assert!(text_of(&turn).contains("La Horchata grande cuesta $3.99"));
+    // English stays as it was.
+    let (_, turn, _) = call(&tonys, &["two large pepperoni pizzas"]);
+    assert!(text_of(&turn).contains("two large Pepperoni Pizzas"));
+    // Gender and portions from the name.
+    for (name, feminine, portion) in [
+        ("Pepperoni Pizza", true, false),
+        ("Burrito", false, false),
+        ("Horchata", true, false),
+        ("Chicken Taco", false, false),
+        ("Nachos", false, true),
+        ("Chips and Salsa", true, true),
+        ("Mocha", false, false),
+        ("Taco de Pollo", false, false),
+        ("Buffalo Wings", true, true),
+    ] {
+        let noun = crate::speech::spanish_noun(name);
+        assert_eq!((noun.feminine, noun.portion), (feminine, portion), "{name}");
+    }
+}

@@ -5,6 +5,8 @@
 //! [`extract_name`] / [`extract_address`] read the rest. Order edits are applied by
 //! [`crate::order::Work`], which walks the [`Mention`]s this module produces.
 
+use std::ops::Range;
+
 use kea_menu::matcher::{Match, MatchKind, Target, Token, tokenize};
 
 use crate::Language;
@@ -656,9 +658,19 @@ const NAME_PREFIXES: &[&str] = &[
     "call me",
     "me llamo",
     "mi nombre es",
+    "mi nombre",
     "el nombre es",
     "a nombre de",
+    "al nombre de",
+    "bajo el nombre de",
     "soy",
+    "claro",
+    "bueno",
+    "pues",
+    "mire",
+    "so",
+    "ah",
+    "eh",
     "es",
     "yeah",
     "yes",
@@ -679,6 +691,10 @@ const NAME_PREFIXES: &[&str] = &[
 ];
 const NAME_STOP: &[&str] = &[
     "please", "thanks", "thank", "por", "gracias", "and", "y", "the", "from", "calling", "here",
+];
+/// Lower-case words inside a name ("María de la Cruz", "Ludwig van Beethoven").
+const NAME_PARTICLES: &[&str] = &[
+    "de", "del", "la", "las", "los", "da", "van", "von", "di", "du",
 ];
 
 /// The caller's name in an answer to "what name…?", capitalised ("it's kevin." → "Kevin").
@@ -710,10 +726,24 @@ pub fn extract_name(text: &str) -> Option<String> {
         break;
     }
     let mut name: Vec<String> = Vec::new();
-    for (word, low) in words.iter().zip(&lower).skip(start) {
-        if NAME_STOP.contains(&low.as_str()) || name.len() == 3 {
+    let mut count = 0;
+    for (k, (word, low)) in words.iter().zip(&lower).enumerate().skip(start) {
+        if NAME_STOP.contains(&low.as_str()) || count == 3 {
             break;
         }
+        if !name.is_empty() && NAME_PARTICLES.contains(&low.as_str()) {
+            // A particle stays lower-case, and only inside a name: "María de la Cruz".
+            let more = lower[k + 1..]
+                .iter()
+                .find(|w| !NAME_PARTICLES.contains(&w.as_str()))
+                .is_some_and(|w| !NAME_STOP.contains(&w.as_str()));
+            if !more {
+                break;
+            }
+            name.push(word.to_lowercase());
+            continue;
+        }
+        count += 1;
         let clean: String = word
             .chars()
             .filter(|c| c.is_alphabetic() || matches!(c, '\'' | '-'))
@@ -787,8 +817,617 @@ pub fn extract_address(text: &str) -> Option<String> {
         };
         rest = rest[prefix.len()..].trim_start_matches([' ', ',']);
     }
-    let rest = rest.trim().trim_end_matches(['.', '!', '?']).trim();
+    // "42 Elm Street, apartment 3B, and…": no trailing connectors or courtesies.
+    let mut rest = rest.trim();
+    loop {
+        rest = rest.trim_end_matches(['.', '!', '?', ',', ';', ' ']);
+        let cut = [
+            "and",
+            "y",
+            "please",
+            "thanks",
+            "thank you",
+            "por favor",
+            "gracias",
+        ]
+        .iter()
+        .find_map(|tail| {
+            let at = rest.len().checked_sub(tail.len())?;
+            (rest.is_char_boundary(at)
+                && rest[at..].eq_ignore_ascii_case(tail)
+                && rest[..at].ends_with([' ', ',']))
+            .then_some(at)
+        });
+        let Some(at) = cut else {
+            break;
+        };
+        rest = &rest[..at];
+    }
     (rest.chars().filter(char::is_ascii_alphanumeric).count() >= 3).then(|| rest.to_owned())
+}
+
+/// A word of the raw transcript, with where it sits and how it ends.
+struct RawWord<'t> {
+    /// The word as said, without the punctuation around it ("Maria", "3B", "I'd").
+    core: &'t str,
+    /// Byte range of `core` in the transcript.
+    range: Range<usize>,
+    /// `core` folded by [`fold_word`] ("María" → "maria", "I'd" → "id").
+    fold: String,
+    /// Punctuation after the word ends a phrase ("Maria, I'd like…").
+    pause: bool,
+    /// Punctuation after the word ends a sentence.
+    full_stop: bool,
+}
+
+/// The transcript's words with their byte ranges; a lone dash counts as a pause.
+fn raw_words(text: &str) -> Vec<RawWord<'_>> {
+    let mut out: Vec<RawWord<'_>> = Vec::new();
+    let mut start = None;
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        match (c.is_whitespace(), start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                start = None;
+                let word = &text[s..i];
+                let keep = |c: char| c.is_alphanumeric();
+                let Some(first) = word.find(keep) else {
+                    // "—", "-", "…": a pause after the previous word.
+                    if let Some(last) = out.last_mut() {
+                        last.pause = true;
+                        last.full_stop |= word.contains(['.', '!', '?']);
+                    }
+                    continue;
+                };
+                let end = word
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| keep(*c))
+                    .map_or(word.len(), |(k, c)| k + c.len_utf8());
+                let core = &word[first..end];
+                let tail = &word[end..];
+                out.push(RawWord {
+                    core,
+                    range: s + first..s + end,
+                    fold: fold_word(core),
+                    pause: tail.contains([',', ';', ':', '.', '!', '?']),
+                    full_stop: tail.contains(['.', '!', '?']),
+                });
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Lead-ins of a name said without being asked. `true`: the words alone say a name follows
+/// ("my name is maria"); `false`: only a capitalised word that is not a common or menu word is
+/// taken for a name ("this is Maria", not "this is for pickup").
+const NAME_LEADS: &[(&str, bool)] = &[
+    ("under the name of", true),
+    ("under the name", true),
+    ("put it down under", true),
+    ("put the order under", true),
+    ("put it under", true),
+    ("put that under", true),
+    ("my name is", true),
+    ("the name is", true),
+    ("my names", true),
+    ("the names", true),
+    ("name is", true),
+    ("bajo el nombre de", true),
+    ("mi nombre es", true),
+    ("el nombre es", true),
+    ("a nombre de", true),
+    ("al nombre de", true),
+    ("me llamo", true),
+    ("le habla", false),
+    ("this is", false),
+    ("it is", false),
+    ("its", false),
+    ("i am", false),
+    ("im", false),
+    ("under", false),
+    ("soy", false),
+    ("habla", false),
+];
+
+/// Lead-ins of an address said without being asked. `true`: whatever follows is the address
+/// ("my address is …"); `false`: it must look like one (a house number or a street word).
+const ADDRESS_LEADS: &[(&str, bool)] = &[
+    ("my address is", true),
+    ("the address is", true),
+    ("address is", true),
+    ("my address", true),
+    ("mi direccion es", true),
+    ("la direccion es", true),
+    ("direccion es", true),
+    ("mi direccion", true),
+    ("deliver it to", false),
+    ("deliver that to", false),
+    ("deliver them to", false),
+    ("deliver this to", false),
+    ("deliver to", false),
+    ("delivered to", false),
+    ("delivery to", false),
+    ("bring it over to", false),
+    ("bring it to", false),
+    ("send it to", false),
+    ("entrega a", false),
+    ("entrega en", false),
+    ("entregar a", false),
+    ("entregar en", false),
+    ("entreguen a", false),
+    ("entreguen en", false),
+    ("domicilio a", false),
+    ("domicilio en", false),
+    ("envio a", false),
+    ("enviar a", false),
+    ("envien a", false),
+];
+
+/// Words that are not names ("this is for pickup", "I'm calling", "soy de aquí"), folded.
+const NOT_NAMES: &[&str] = &[
+    "a",
+    "about",
+    "actually",
+    "again",
+    "all",
+    "also",
+    "an",
+    "and",
+    "any",
+    "are",
+    "at",
+    "back",
+    "be",
+    "but",
+    "call",
+    "calling",
+    "can",
+    "could",
+    "deliver",
+    "delivery",
+    "do",
+    "done",
+    "fine",
+    "for",
+    "from",
+    "get",
+    "going",
+    "gonna",
+    "good",
+    "great",
+    "have",
+    "hello",
+    "here",
+    "hey",
+    "hi",
+    "how",
+    "hungry",
+    "i",
+    "id",
+    "ill",
+    "im",
+    "in",
+    "is",
+    "it",
+    "its",
+    "just",
+    "like",
+    "looking",
+    "me",
+    "my",
+    "name",
+    "need",
+    "new",
+    "no",
+    "not",
+    "number",
+    "of",
+    "ok",
+    "okay",
+    "on",
+    "one",
+    "or",
+    "order",
+    "ordering",
+    "over",
+    "phone",
+    "pick",
+    "pickup",
+    "please",
+    "ready",
+    "really",
+    "set",
+    "so",
+    "sorry",
+    "still",
+    "sure",
+    "take",
+    "thank",
+    "thanks",
+    "that",
+    "the",
+    "there",
+    "this",
+    "to",
+    "trying",
+    "under",
+    "up",
+    "uh",
+    "um",
+    "want",
+    "wanted",
+    "we",
+    "well",
+    "what",
+    "will",
+    "with",
+    "wondering",
+    "would",
+    "yeah",
+    "yes",
+    "you",
+    "your",
+    "address",
+    "everything",
+    "correct",
+    "right",
+    "wrong",
+    "perfect",
+    "starving",
+    "interested",
+    "curious",
+    "allergic",
+    "vegetarian",
+    "vegan",
+    "outside",
+    "nearby",
+    "close",
+    "way",
+    "coming",
+    "driving",
+    "picking",
+    "home",
+    "work",
+    "still",
+    "available",
+    "open",
+    "closed",
+    "speaking",
+    "glad",
+    "happy",
+    "al",
+    "alergico",
+    "alergica",
+    "aqui",
+    "bien",
+    "bueno",
+    "buenas",
+    "buenos",
+    "cliente",
+    "como",
+    "con",
+    "de",
+    "del",
+    "domicilio",
+    "el",
+    "en",
+    "entrega",
+    "es",
+    "eso",
+    "esta",
+    "este",
+    "gracias",
+    "hola",
+    "la",
+    "las",
+    "le",
+    "llamando",
+    "lo",
+    "los",
+    "mas",
+    "mi",
+    "muy",
+    "nada",
+    "nombre",
+    "nuevo",
+    "nueva",
+    "orden",
+    "ordenar",
+    "otra",
+    "para",
+    "pedir",
+    "por",
+    "favor",
+    "pues",
+    "que",
+    "quiero",
+    "quisiera",
+    "recoger",
+    "si",
+    "sin",
+    "su",
+    "tambien",
+    "todo",
+    "un",
+    "una",
+    "uno",
+    "usted",
+    "vez",
+    "y",
+    "yo",
+];
+
+/// Words after which an address has ended ("… 3B and my number is …"), folded.
+const ADDRESS_STOP: &[&str] = &[
+    "and", "y", "please", "por", "gracias", "thanks", "thank", "my", "mi", "under", "for", "para",
+    "i", "id", "ill", "im", "can", "could", "would", "also", "tambien", "with", "con", "it", "its",
+    "this", "quiero", "quisiera", "then", "ok", "okay", "pickup", "recoger",
+];
+
+/// Street words that make a phrase an address without a house number.
+const STREET_WORDS: &[&str] = &[
+    "street",
+    "st",
+    "avenue",
+    "ave",
+    "av",
+    "road",
+    "rd",
+    "lane",
+    "ln",
+    "drive",
+    "dr",
+    "boulevard",
+    "blvd",
+    "way",
+    "court",
+    "ct",
+    "place",
+    "pl",
+    "circle",
+    "parkway",
+    "highway",
+    "hwy",
+    "apartment",
+    "apt",
+    "suite",
+    "unit",
+    "calle",
+    "avenida",
+    "camino",
+    "colonia",
+    "departamento",
+    "depto",
+    "numero",
+];
+
+/// Abbreviations whose period does not end an address ("100 Main St. Apt 4").
+const ABBREVIATIONS: &[&str] = &[
+    "st", "ave", "av", "apt", "dr", "rd", "blvd", "ln", "ct", "pl", "no", "n", "s", "e", "w",
+    "ste", "hwy", "pkwy", "mt", "ft", "jr", "sr", "depto", "col",
+];
+
+/// A name, an address or both, said before the dialog asked for them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Volunteered {
+    /// The name, capitalised as said, accents kept ("María José").
+    pub name: Option<String>,
+    /// The delivery address, as said.
+    pub address: Option<String>,
+    /// Byte offset where the name's lead-in starts ("my name is…").
+    pub name_at: Option<usize>,
+    /// The lead-in leaves no doubt that a name follows ("my name is", "me llamo").
+    pub name_certain: bool,
+    /// Byte offset where the address's lead-in starts ("deliver to…").
+    pub address_at: Option<usize>,
+    /// Byte ranges of the name and the address, kept away from the menu matcher so that
+    /// "42 Elm Street" is not a quantity and an item, nor "Olive" a topping.
+    pub hidden: Vec<Range<usize>>,
+}
+
+impl Volunteered {
+    /// Finds a name and a delivery address in `text`. `matcher` rules out menu words as names,
+    /// and `store` the store's own name ("this is Tony's?").
+    pub(crate) fn find(text: &str, matcher: &kea_menu::matcher::MenuMatcher, store: &str) -> Self {
+        let mut out = Volunteered::default();
+        let words = raw_words(text);
+        let store_words: Vec<String> = store.split_whitespace().map(fold_word).collect();
+        // A recogniser that writes no capitals at all: capitals cannot mark names.
+        let lowercase = !text.chars().any(char::is_uppercase);
+        let mut i = 0;
+        while i < words.len() {
+            if out.address.is_none()
+                && let Some((len, strong)) = lead_at(&words, i, ADDRESS_LEADS)
+                && let Some((end, address)) = address_after(text, &words, i + len, strong)
+            {
+                out.address_at = Some(words[i].range.start);
+                out.hidden
+                    .push(words[i + len].range.start..words[end - 1].range.end);
+                out.address = Some(address);
+                i = end;
+                continue;
+            }
+            if out.name.is_none()
+                && let Some((len, strong)) = lead_at(&words, i, NAME_LEADS)
+                && let Some((end, name)) =
+                    name_after(&words, i + len, (strong, lowercase), matcher, &store_words)
+            {
+                out.name_at = Some(words[i].range.start);
+                out.name_certain = strong;
+                out.hidden
+                    .push(words[i + len].range.start..words[end - 1].range.end);
+                out.name = Some(name);
+                i = end;
+                continue;
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// `text` with the name and address blanked out, for the menu matcher.
+    pub(crate) fn menu_text<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        if self.hidden.is_empty() {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        let mut hidden = self.hidden.clone();
+        hidden.sort_by_key(|r| r.start);
+        for r in hidden {
+            if r.start >= at && r.end <= text.len() {
+                out.push_str(&text[at..r.start]);
+                out.push_str(" , ");
+                at = r.end;
+            }
+        }
+        out.push_str(&text[at..]);
+        std::borrow::Cow::Owned(out)
+    }
+}
+
+/// The longest lead-in of `leads` starting at word `i`: its length in words and strength.
+fn lead_at(words: &[RawWord], i: usize, leads: &[(&str, bool)]) -> Option<(usize, bool)> {
+    leads.iter().find_map(|(lead, strong)| {
+        let parts = lead.split(' ');
+        let mut len = 0;
+        for (k, part) in parts.enumerate() {
+            let w = words.get(i + k)?;
+            // A lead-in does not run over a sentence end ("… for delivery. To 42 …" is fine).
+            if w.fold != part || (k > 0 && words[i + k - 1].full_stop) {
+                return None;
+            }
+            len += 1;
+        }
+        Some((len, *strong))
+    })
+}
+
+/// The name starting at word `j`, and the index after its last word. After a weak lead-in the
+/// first word must be capitalised, unless the transcript has no capitals at all (`lowercase`).
+fn name_after(
+    words: &[RawWord],
+    j: usize,
+    (strong, lowercase): (bool, bool),
+    matcher: &kea_menu::matcher::MenuMatcher,
+    store_words: &[String],
+) -> Option<(usize, String)> {
+    let capitalised = |w: &RawWord| w.core.chars().next().is_some_and(char::is_uppercase);
+    let first_capitalised = capitalised(words.get(j)?);
+    if !strong && !lowercase && !first_capitalised {
+        return None;
+    }
+    let mut name: Vec<String> = Vec::new();
+    let mut count = 0;
+    let mut k = j;
+    while k < words.len() && count < 3 {
+        let w = &words[k];
+        if !name.is_empty()
+            && !words[k - 1].pause
+            && NAME_PARTICLES.contains(&w.fold.as_str())
+            && words[k + 1..]
+                .iter()
+                .find(|n| !NAME_PARTICLES.contains(&n.fold.as_str()))
+                .is_some_and(|n| {
+                    (!first_capitalised || capitalised(n)) && !NOT_NAMES.contains(&n.fold.as_str())
+                })
+        {
+            // "me llamo María de la Cruz".
+            name.push(w.core.to_lowercase());
+            k += 1;
+            continue;
+        }
+        count += 1;
+        let w = &words[k];
+        let name_like = w.fold.chars().count() >= 2
+            && w.core
+                .chars()
+                .all(|c| c.is_alphabetic() || matches!(c, '\'' | '’' | '-'))
+            && !NOT_NAMES.contains(&w.fold.as_str())
+            && !store_words.contains(&w.fold)
+            && (name.is_empty() || !first_capitalised || capitalised(w))
+            && !is_menu_word(w.core, matcher, strong);
+        if !name_like {
+            break;
+        }
+        let mut chars = w.core.chars();
+        name.push(
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default(),
+        );
+        k += 1;
+        if w.pause {
+            break;
+        }
+    }
+    while name
+        .last()
+        .is_some_and(|w| NAME_PARTICLES.contains(&fold_word(w).as_str()))
+    {
+        name.pop();
+    }
+    (!name.is_empty()).then(|| (k, name.join(" ")))
+}
+
+/// Whether `word` names something on the menu exactly: an item or category ("pepperoni"), or
+/// unless `items_only` also an option or a size ("olive", "large").
+fn is_menu_word(word: &str, matcher: &kea_menu::matcher::MenuMatcher, items_only: bool) -> bool {
+    let tokens = tokenize(word);
+    !tokens.is_empty()
+        && matcher.find(&tokens).iter().any(|m| {
+            m.targets.iter().any(|(t, kind)| {
+                *kind != MatchKind::Fuzzy
+                    && (!items_only || matches!(t, Target::Item(_) | Target::Category(_)))
+            })
+        })
+}
+
+/// The address starting at word `j`, and the index after its last word.
+fn address_after(text: &str, words: &[RawWord], j: usize, strong: bool) -> Option<(usize, String)> {
+    let mut k = j;
+    while k < words.len() && k - j < 14 {
+        let w = &words[k];
+        if k > j
+            && (ADDRESS_STOP.contains(&w.fold.as_str())
+                || lead_at(words, k, NAME_LEADS).is_some_and(|(_, strong)| strong)
+                || phone_digits_from(words, k) >= 7)
+        {
+            break;
+        }
+        k += 1;
+        if w.full_stop && !ABBREVIATIONS.contains(&w.fold.as_str()) {
+            break;
+        }
+    }
+    let body = words.get(j..k)?;
+    let numbered = body
+        .iter()
+        .any(|w| w.fold.starts_with(|c: char| c.is_ascii_digit()))
+        && body.iter().any(|w| w.fold.chars().any(char::is_alphabetic));
+    let street = body.len() >= 2 && body.iter().any(|w| STREET_WORDS.contains(&w.fold.as_str()));
+    let first = body.first()?;
+    let last = body.last()?;
+    let address = &text[first.range.start..last.range.end];
+    let enough = address.chars().filter(char::is_ascii_alphanumeric).count() >= 3;
+    (enough && (strong || numbered || street)).then(|| (k, address.to_owned()))
+}
+
+/// How many digits the run of all-digit words from word `k` holds (a phone number, not a
+/// house number, when it is 7 or more).
+fn phone_digits_from(words: &[RawWord], k: usize) -> usize {
+    words[k..]
+        .iter()
+        .take_while(|w| !w.fold.is_empty() && w.fold.chars().all(|c| c.is_ascii_digit()))
+        .map(|w| w.fold.len())
+        .sum()
 }
 
 /// Whether an item reading of a match is at least as good as its best option reading.
@@ -836,6 +1475,12 @@ mod tests {
             ("Me llamo José.", Some("José")),
             ("Yeah, it's Tom, thanks", Some("Tom")),
             ("This is Ana", Some("Ana")),
+            ("Sí, claro, Lupita Hernández", Some("Lupita Hernández")),
+            ("me llamo maría josé", Some("María José")),
+            ("María de la Cruz.", Some("María de la Cruz")),
+            ("A nombre de Ángel, por favor", Some("Ángel")),
+            ("Bueno, es para Begoña", Some("Begoña")),
+            ("Mi nombre es Sofía", Some("Sofía")),
             ("Es", Some("Es")),
             ("", None),
         ];
@@ -858,6 +1503,12 @@ mod tests {
                 Some("Calle 5 número 20"),
             ),
             ("uh", None),
+            (
+                "42 Elm Street, apartment 3B, and",
+                Some("42 Elm Street, apartment 3B"),
+            ),
+            ("9 Oak Avenue, please.", Some("9 Oak Avenue")),
+            ("Calle 5 número 20, por favor", Some("Calle 5 número 20")),
         ];
         for (text, want) in cases {
             assert_eq!(extract_address(text).as_deref(), *want, "{text}");
