@@ -36,10 +36,9 @@ pub struct ApiConfig {
 pub struct AppState {
     /// The database pool.
     pub db: PgPool,
-    /// The data API's own pool on the same database. Its connections carry the role and claims
-    /// of the last data-API request at session level (reads set both, bound, before every
-    /// statement), so they must never serve anything else: see `pgrst::exec`.
-    pub api_db: PgPool,
+    /// The data API's read connections, on the same database: they keep a request's role and
+    /// claims at session level and serve nothing else (see `pgrst::conn`).
+    pub reads: pgrst::conn::ReadPool,
     /// The server's settings.
     pub config: Arc<ApiConfig>,
     /// Parsed menus, shared by every request.
@@ -51,10 +50,14 @@ pub struct AppState {
 impl AppState {
     /// State for a server on `db` with `config`.
     pub fn new(db: PgPool, config: ApiConfig) -> Self {
-        let api_db = pgrst::exec::api_pool(&db);
+        let reads = pgrst::conn::ReadPool::new(
+            (*db.connect_options()).clone(),
+            db.options().get_max_connections(),
+            db.options().get_acquire_timeout(),
+        );
         Self {
             db,
-            api_db,
+            reads,
             config: Arc::new(config),
             menus: Arc::default(),
             schema: Arc::default(),

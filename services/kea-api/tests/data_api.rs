@@ -991,10 +991,13 @@ async fn agents_see_only_their_tasks_and_what_is_behind_them() {
     );
     let r = get(&f.app, "/workers?select=id", &wanda).await;
     assert_eq!(r.json(), json!([{"id": WORKER_1}]));
+    // The store behind the order of its task (to phone it), and no other.
+    let r = get(&f.app, "/stores?select=id", &wanda).await;
+    assert_eq!(r.json(), json!([{"id": "la-casita"}]));
     for path in [
         format!("/orders?id=eq.{ORDER_A}"),
         format!("/calls?call_sid=eq.{CALL_B}"),
-        "/stores".to_owned(),
+        "/stores?id=eq.tonys-pizza".to_owned(),
         "/merchants".to_owned(),
     ] {
         let r = get(&f.app, &path, &wanda).await;
@@ -1202,6 +1205,11 @@ async fn one_connection_serving_every_tenant_in_turn_never_leaks_rows() {
         // A statement that fails after the settings were made…
         let bad = get(&app, "/orders?id=eq.not-a-uuid", &casita).await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+        // A function call as one tenant…
+        let stats = get(&app, "/rpc/store_order_stats?store_id=tonys-pizza", &casita).await;
+        assert_eq!((stats.status, stats.body.as_str()), (StatusCode::OK, "[]"));
+        let mine = get(&app, "/orders?select=store_id", &tony).await;
+        assert_eq!(stores(&mine), ["tonys-pizza"]);
         // …and an anonymous request change nothing for the next one.
         let anon = call(&app, "GET", "/orders", None, &[]).await;
         assert_eq!(anon.status, StatusCode::UNAUTHORIZED, "{}", anon.body);

@@ -8,6 +8,7 @@ use sqlx::postgres::{PgDatabaseError, PgListener};
 use sqlx::{AssertSqlSafe, PgPool, Row};
 
 use super::auth::AuthContext;
+use super::conn::ReadPool;
 use super::error::PgrstError;
 use super::schema_cache::{CatalogDoc, SchemaCache, SchemaHandle};
 use super::sql::{Bind, SqlQuery};
@@ -25,65 +26,43 @@ pub struct DbResult {
     pub inserted: Option<i64>,
 }
 
-/// The data API's pool: as large as `db`'s, on the same database, opened lazily.
-///
-/// Connections are not pinged before every use (sqlx's default costs a round trip per request);
-/// one idle for more than five seconds is, so a connection a database restart broke is replaced
-/// before it is handed out. A connection that breaks in use is discarded by sqlx.
-pub fn api_pool(db: &PgPool) -> PgPool {
-    sqlx::postgres::PgPoolOptions::new()
-        .max_connections(db.options().get_max_connections())
-        .acquire_timeout(db.options().get_acquire_timeout())
-        .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
-            Box::pin(async move {
-                if meta.idle_for > Duration::from_secs(5) {
-                    sqlx::Connection::ping(conn).await?;
-                }
-                Ok(true)
-            })
-        })
-        .connect_lazy_with((*db.connect_options()).clone())
-}
-
-/// Sets the request's role and claims for the rest of the session: `is_local = false`, because
-/// a read runs as one statement in its own implicit transaction (two round trips in all instead
-/// of BEGIN, settings, statement and COMMIT). Every read sets all three before its statement,
-/// bound, on the same connection, so no request runs with another's role or claims; the pool's
-/// connections serve nothing but the data API ([`api_pool`]).
-const SESSION_SETTINGS: &str = "SELECT set_config('role', $1, false), \
-     set_config('request.jwt.claims', $2, false), \
-     set_config('default_transaction_read_only', 'on', false)";
-
-/// The same, for the transaction of a write (`is_local = true`).
+/// Sets the role and claims for the transaction of a write (`is_local = true`).
 const LOCAL_SETTINGS: &str =
     "SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)";
 
-/// Runs `q` as `auth`'s role with its claims. A read is one statement in a read-only implicit
-/// transaction; a write (or a call that may write) runs in a read-write transaction, committed,
-/// or rolled back for `Prefer: tx=rollback` and when a single object was asked for and the
-/// statement did not touch exactly one row.
+/// Runs `q` as `auth`'s role with its claims.
+///
+/// A read is one statement in a read-only implicit transaction on a connection of `reads`, whose
+/// session already has (or is first given) the role and claims: one round trip when they have
+/// not changed since that connection's last request. A write (or a call that may write) runs on
+/// `db` in a read-write transaction with transaction-local settings; it is committed, or rolled
+/// back for `Prefer: tx=rollback` and when a single object was asked for and the statement did
+/// not touch exactly one row.
 pub async fn execute(
-    pool: &PgPool,
+    reads: &ReadPool,
+    db: &PgPool,
     q: &SqlQuery,
     auth: &AuthContext,
 ) -> Result<DbResult, PgrstError> {
     let map = |e| map_error(e, auth.authenticated);
     if q.read_only {
-        let mut conn = pool.acquire().await.map_err(map)?;
-        sqlx::query(SESSION_SETTINGS)
-            .bind(auth.db_role)
-            .bind(&auth.claims_json)
-            .execute(&mut *conn)
+        let mut lease = reads.acquire().await.map_err(map)?;
+        lease
+            .set(auth.db_role, &auth.claims_json)
             .await
             .map_err(map)?;
-        let result = run(&mut conn, q).await.map_err(map)?;
+        if q.calls_function {
+            lease.forget_settings();
+        }
+        let result = run(lease.start().map_err(map)?, q).await;
+        lease.finish(&result);
+        let result = result.map_err(map)?;
         if q.singular && result.page_count != 1 {
             return Err(PgrstError::singular(result.page_count));
         }
         return Ok(result);
     }
-    let mut tx = pool
+    let mut tx = db
         .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE")
         .await
         .map_err(map)?;
@@ -124,7 +103,14 @@ macro_rules! bind_all {
 /// The statement (and, for `count=planned`, its EXPLAIN) on a connection already set up.
 async fn run(conn: &mut sqlx::PgConnection, q: &SqlQuery) -> Result<DbResult, sqlx::Error> {
     let query = bind_all!(sqlx::query(AssertSqlSafe(q.sql.clone())), &q.binds);
-    let row = query.fetch_one(&mut *conn).await?;
+    // `fetch_all`, not `fetch_one`: sqlx sends `fetch_one`'s Sync separately, one more round
+    // trip per statement; the statement returns exactly one row either way.
+    let row = query
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(sqlx::Error::RowNotFound)?;
     let mut total: Option<i64> = row.try_get("total_count")?;
     if let Some(count) = &q.planned_count {
         let explain = bind_all!(

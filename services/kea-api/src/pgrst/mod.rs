@@ -19,6 +19,7 @@
 //! ([`openapi`]), without a token.
 
 pub mod auth;
+pub mod conn;
 pub mod error;
 pub mod exec;
 pub mod openapi;
@@ -94,7 +95,7 @@ async fn serve(
     let cache = schema(state).await?;
     let plan = plan::plan(&req, &cache)?;
     let q = sql::to_sql(&plan);
-    let res = exec::execute(&state.api_db, &q, &auth).await?;
+    let res = exec::execute(&state.reads, &state.db, &q, &auth).await?;
     response::respond(&plan, res)
 }
 

@@ -39,6 +39,9 @@ pub struct SqlQuery {
     pub singular: bool,
     /// The statement answers an `inserted` column (upserts: how many rows were new).
     pub counts_inserted: bool,
+    /// The statement calls a function of schema `api` (`/rpc/…`), which could change session
+    /// settings; the read connection forgets what it knows of them afterwards.
+    pub calls_function: bool,
 }
 
 /// One bind value.
@@ -120,6 +123,7 @@ fn read_statement(plan: &Plan, from: &dyn Fn(&mut Builder) -> String) -> SqlQuer
         binds: b.binds,
         planned_count,
         read_only: true,
+        calls_function: false,
         rollback: plan.prefer.rollback == Some(true),
         singular: plan.media == MediaType::SingleObject,
         counts_inserted: false,
@@ -330,6 +334,7 @@ fn mutate_statement(plan: &Plan, m: &MutatePlan) -> SqlQuery {
         binds: b.binds,
         planned_count: None,
         read_only: false,
+        calls_function: false,
         rollback: plan.prefer.rollback == Some(true),
         singular: plan.media == MediaType::SingleObject,
         counts_inserted: m.on_conflict.is_some(),
@@ -403,6 +408,7 @@ fn call_statement(plan: &Plan, c: &CallPlan) -> SqlQuery {
         q
     };
     q.read_only = c.read_only;
+    q.calls_function = true;
     q.rollback = plan.prefer.rollback == Some(true);
     q.singular = plan.media == MediaType::SingleObject;
     q
