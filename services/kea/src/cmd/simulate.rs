@@ -210,7 +210,7 @@ async fn report_pipeline(db: &PgPool, sids: &[String], wait_secs: u64) -> anyhow
     );
     if waiting > 0 {
         println!(
-            "{waiting} order(s) still in the pipeline after {wait_secs} s (is a worker running?)"
+            "{waiting} order(s) still in the pipeline after {wait_secs} s (is a worker running, and the POS answering?)"
         );
     }
     Ok(())
