@@ -10,7 +10,9 @@
 -- Enqueues a job for kea-tasks. `job_type` is the job's queue name (kea_tasks::jobs::*::NAME);
 -- `args` its JSON arguments; `key` makes enqueueing idempotent per job type (apalis's unique
 -- index on (job_type, idempotency_key)): the same order is never queued twice for one step.
-CREATE FUNCTION kea_enqueue(job_type text, args jsonb, key text, max_attempts integer DEFAULT 25)
+-- `max_attempts` (8, kea worker's default KEA_JOB_MAX_ATTEMPTS) bounds a job's attempts in all,
+-- across worker restarts: after the last one fails it stays `Failed`, a dead letter.
+CREATE FUNCTION kea_enqueue(job_type text, args jsonb, key text, max_attempts integer DEFAULT 8)
 RETURNS void
 LANGUAGE sql
 VOLATILE

@@ -28,6 +28,10 @@ struct Pos {
     orders: Arc<Mutex<BTreeMap<String, serde_json::Value>>>,
     /// Hold the answer to the first request this long.
     hold_first: Option<Duration>,
+    /// Fail this many requests with 500 first (storing nothing), then accept.
+    fail_first: usize,
+    /// Refuse everything with 503 (a POS down for good).
+    down: bool,
 }
 
 async fn pos_receive(State(pos): State<Pos>, headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -38,11 +42,18 @@ async fn pos_receive(State(pos): State<Pos>, headers: HeaderMap, body: Bytes) ->
     else {
         return StatusCode::BAD_REQUEST;
     };
-    let first = {
+    let (first, seen) = {
         let mut requests = pos.requests.lock().unwrap();
         requests.push(key.clone());
-        requests.len() == 1
+        (requests.len() == 1, requests.len())
     };
+    if pos.down || seen <= pos.fail_first {
+        return if pos.down {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+    }
     let order: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     pos.orders.lock().unwrap().entry(key).or_insert(order);
     if let (true, Some(hold)) = (first, pos.hold_first) {
@@ -566,4 +577,68 @@ async fn a_pos_secret_in_vault_is_resolved_when_the_order_is_pushed() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn a_pos_answering_500_three_times_then_200_gets_the_order_once() {
+    let db = TestDb::new().await;
+    let pos = Pos {
+        fail_first: 3,
+        ..Pos::default()
+    };
+    let (pos_url, twilio_url, texts) = start_peers(pos.clone()).await;
+    import_store(db.url(), &pos_url);
+    let _worker = Worker::start(db.url(), &twilio_url);
+    let id = place_order(db.pool()).await;
+    wait_until_sent(db.pool(), &[id], 30).await;
+    let requests = pos.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 4, "three 500s, then the 200: {requests:?}");
+    assert!(
+        requests.iter().all(|k| *k == id.to_string()),
+        "{requests:?}"
+    );
+    assert_eq!(pos.orders.lock().unwrap().len(), 1, "one order at the POS");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while *texts.lock().unwrap() != 1 {
+        assert!(Instant::now() < deadline, "no receipt");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_pos_down_for_good_fails_the_order_with_a_task_and_a_text() {
+    let db = TestDb::new().await;
+    let pos = Pos {
+        down: true,
+        ..Pos::default()
+    };
+    let (pos_url, twilio_url, texts) = start_peers(pos.clone()).await;
+    import_store(db.url(), &pos_url);
+    let _worker = Worker::start(db.url(), &twilio_url);
+    let id = place_order(db.pool()).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while status(db.pool(), id).await.as_deref() != Some("pos_failed") {
+        assert!(Instant::now() < deadline, "never pos_failed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // KEA_JOB_MAX_ATTEMPTS is 8 by default: that many tries, then a person takes over.
+    assert_eq!(pos.requests.lock().unwrap().len(), 8);
+    let task: (String, String) =
+        sqlx::query_as("SELECT kind, status FROM tasks WHERE order_id = $1")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(task, ("callback".to_owned(), "pending".to_owned()));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while *texts.lock().unwrap() != 1 {
+        assert!(Instant::now() < deadline, "the caller was not told");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kind: String = sqlx::query_scalar("SELECT kind FROM sms_messages WHERE order_id = $1")
+        .bind(id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(kind, "order_problem");
 }
