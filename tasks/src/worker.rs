@@ -120,18 +120,19 @@ fn retry_policy(
     Ok(RetryPolicy::retries(r.max_attempts.saturating_sub(1)).with_backoff(maker.make_backoff()))
 }
 
+/// Registers the worker of job `$job` (handler `$handler`, at most `$limit` at once) with
+/// `$monitor`, sharing `$env`, `$settings` and the retry `$policy`.
 macro_rules! worker {
-    ($monitor:expr, $env:expr, $settings:expr, $job:ty, $handler:path, $limit:expr) => {{
-        let env = $env.clone();
-        let settings = $settings.clone();
-        let policy = retry_policy(&settings.retry)?;
+    ($monitor:expr, $env:expr, $settings:expr, $policy:expr, $job:ty, $handler:path, $limit:expr) => {{
+        let (env, settings, policy, limit) =
+            ($env.clone(), $settings.clone(), $policy.clone(), $limit);
         $monitor.register(move |_restarts| {
             WorkerBuilder::new(format!("{}:{}", settings.name, <$job as Job>::NAME))
                 .backend(storage::<$job>(&env, &settings).with_pubsub())
                 // Order matters to apalis: the concurrency limit outside the retries (a job
                 // keeps one slot across its retries), retries outside tracing (spans show the
                 // attempt), panics caught inside retries (a panic is retried like an error).
-                .concurrency($limit(&settings.concurrency))
+                .concurrency(limit)
                 .retry(policy.clone())
                 .enable_tracing()
                 .catch_panic()
@@ -148,6 +149,7 @@ pub async fn run(
     settings: WorkerSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkerError> {
+    let policy = retry_policy(&settings.retry)?;
     let monitor = Monitor::new()
         .shutdown_timeout(settings.shutdown_timeout)
         // A worker whose backend fails (PostgreSQL restarting, a network blip) stops; start it
@@ -163,41 +165,46 @@ pub async fn run(
         monitor,
         env,
         settings,
+        policy,
         ExtractOrder,
         jobs::extract_order,
-        |c: &Concurrency| c.extract
+        settings.concurrency.extract
     );
     let monitor = worker!(
         monitor,
         env,
         settings,
+        policy,
         DecideOrder,
         jobs::decide_order,
-        |c: &Concurrency| c.decide
+        settings.concurrency.decide
     );
     let monitor = worker!(
         monitor,
         env,
         settings,
+        policy,
         PushOrderToPos,
         jobs::push_order_to_pos,
-        |c: &Concurrency| c.push
+        settings.concurrency.push
     );
     let monitor = worker!(
         monitor,
         env,
         settings,
+        policy,
         SendReceipt,
         jobs::send_receipt,
-        |c: &Concurrency| c.sms
+        settings.concurrency.sms
     );
     let monitor = worker!(
         monitor,
         env,
         settings,
+        policy,
         NotifyOrderProblem,
         jobs::notify_order_problem,
-        |c: &Concurrency| c.sms
+        settings.concurrency.sms
     );
     let pruner = tokio::spawn(prune(env.db.clone(), settings.keep_done_jobs));
     tracing::info!(worker = %settings.name, "job workers started");
