@@ -86,11 +86,6 @@ pub fn pos_order(order: &PipelineOrder, store: &Store) -> PosOrder {
         FulfillmentKind::Pickup => store.fulfillment.pickup_minutes,
         FulfillmentKind::Delivery => store.fulfillment.delivery_minutes,
     };
-    let options = store
-        .menu
-        .modifier_groups
-        .iter()
-        .flat_map(|g| g.options.iter());
     let items = order
         .items
         .iter()
@@ -102,7 +97,13 @@ pub fn pos_order(order: &PipelineOrder, store: &Store) -> PosOrder {
             modifiers: modifier_skus(&i.modifiers)
                 .into_iter()
                 .map(|sku| {
-                    let option = options.clone().find(|o| o.sku == sku);
+                    // Option skus are unique only within a group: look in the item's own
+                    // groups, as pricing does.
+                    let option = store.menu.item(&i.sku).and_then(|item| {
+                        item.modifier_groups
+                            .iter()
+                            .find_map(|group| store.menu.option(group, &sku))
+                    });
                     PosModifier {
                         name: option.map_or_else(|| sku.clone(), |o| o.name.clone()),
                         // An option gone from the menu keeps its price inside the unit price;
