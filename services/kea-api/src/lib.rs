@@ -29,6 +29,9 @@ pub struct ApiConfig {
     /// HS256 secret of the data API's bearer tokens (`KEA_JWT_SECRET`); without it every
     /// data-API request is answered 500 PGRST300, as PostgREST does.
     pub jwt_secret: Option<kea_secrets::Secret>,
+    /// Most connections the data API's reads hold (`KEA_DATA_API_CONNECTIONS`); `None`: as many as
+    /// the main pool may.
+    pub data_api_connections: Option<u32>,
 }
 
 /// What every handler can reach.
@@ -45,6 +48,8 @@ pub struct AppState {
     pub menus: Arc<twilio::menus::Menus>,
     /// The data API's schema cache (loaded on first use, reloaded on `NOTIFY pgrst`).
     pub schema: Arc<pgrst::schema_cache::SchemaHandle>,
+    /// The data API's tokens already verified with `config.jwt_secret`.
+    pub jwts: Arc<pgrst::auth::JwtCache>,
 }
 
 impl AppState {
@@ -52,7 +57,9 @@ impl AppState {
     pub fn new(db: PgPool, config: ApiConfig) -> Self {
         let reads = pgrst::conn::ReadPool::new(
             (*db.connect_options()).clone(),
-            db.options().get_max_connections(),
+            config
+                .data_api_connections
+                .unwrap_or_else(|| db.options().get_max_connections()),
             db.options().get_acquire_timeout(),
         );
         Self {
@@ -61,6 +68,7 @@ impl AppState {
             config: Arc::new(config),
             menus: Arc::default(),
             schema: Arc::default(),
+            jwts: Arc::default(),
         }
     }
 }

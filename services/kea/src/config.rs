@@ -86,6 +86,10 @@ pub struct HttpArgs {
     /// TaskRouter workflow SID that routes the queue to agents (optional).
     #[arg(long, env = "TWILIO_WORKFLOW_SID")]
     pub twilio_workflow_sid: Option<String>,
+    /// Most database connections the data API's reads hold, besides the main pool (default:
+    /// KEA_DB_MAX_CONNECTIONS). About twice the database server's cores serves the most reads.
+    #[arg(long, env = "KEA_DATA_API_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub data_api_connections: Option<u32>,
 }
 
 impl HttpArgs {
@@ -113,6 +117,7 @@ impl HttpArgs {
             twilio_queue: self.twilio_queue.clone(),
             twilio_workflow_sid: self.twilio_workflow_sid.clone().filter(|s| !s.is_empty()),
             jwt_secret: credentials.jwt_secret.clone(),
+            data_api_connections: self.data_api_connections,
         })
     }
 }

@@ -8,6 +8,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than the system allocator: a data-API request makes a few hundred small
+/// allocations across hyper, sqlx and serde, and glibc's malloc and free were a tenth of the
+/// server's CPU time under load (docs/OPERATIONS.md, "Data API benchmark").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// kea takes phone orders for stores: Twilio webhooks in, a conversation in TwiML, orders out to
 /// the store's POS.
 #[derive(Debug, Parser)]

@@ -68,7 +68,7 @@ pub async fn execute(
         .map_err(map)?;
     sqlx::query(LOCAL_SETTINGS)
         .bind(auth.db_role)
-        .bind(&auth.claims_json)
+        .bind(&*auth.claims_json)
         .execute(&mut *tx)
         .await
         .map_err(map)?;

@@ -89,7 +89,7 @@ async fn serve(
     body: &[u8],
 ) -> Result<Response, PgrstError> {
     let secret = state.config.jwt_secret.as_ref().map(|s| s.expose());
-    let auth = auth::authenticate(headers, secret)?;
+    let auth = state.jwts.authenticate(headers, secret)?;
     let mut req = parsed?;
     request::parse_body(&mut req, body)?;
     let cache = schema(state).await?;

@@ -15,5 +15,6 @@ pub fn config(public_url: &str, twilio_auth_token: &str, jwt_secret: Option<&str
         twilio_queue: "kea-agents".to_owned(),
         twilio_workflow_sid: None,
         jwt_secret: jwt_secret.map(|s| Secret::new(s.to_owned())),
+        data_api_connections: None,
     }
 }
