@@ -310,12 +310,30 @@ async fn message_status_callbacks_are_recorded_on_the_message() {
             .await
             .unwrap();
     assert_eq!(row, ("undelivered".to_owned(), Some("30003".to_owned())));
-    // A callback about a message kea does not know is acknowledged (Twilio must not retry it).
+    // A late callback from an earlier step does not move the message back.
+    let (status, _) = post(&app, "/twilio/sms/status", &form("sent", ""), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM sms_messages WHERE message_sid = 'SM0123'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(status, "undelivered");
+    // A callback about a message kea has not recorded (yet) is acknowledged (Twilio must not
+    // retry it) and kept until its sid is recorded.
     let mut unknown = form("sent", "");
     unknown[1].1 = "SM9999".to_owned();
     assert_eq!(
         post(&app, "/twilio/sms/status", &unknown, None).await.0,
         StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM sms_status_early WHERE message_sid = 'SM9999'"
+        )
+        .await,
+        1
     );
 }
 

@@ -284,7 +284,12 @@ pub async fn reserve_sms(pool: &PgPool, sms: &NewSms<'_>) -> Result<SmsSlot, Sto
     })
 }
 
-/// Records Twilio's answer to a message reserved with [`reserve_sms`].
+/// The advisory lock both writers of a message's status take on its sid (see migration `…06`):
+/// with it, a status callback and the recording of the sid cannot miss each other.
+const SMS_SID_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('kea.sms:' || $1))";
+
+/// Records Twilio's answer to a message reserved with [`reserve_sms`]: its sid and status, or
+/// the status a callback already reported for that sid if it is further along.
 pub async fn record_sms_sent(
     pool: &PgPool,
     order_id: Uuid,
@@ -292,16 +297,28 @@ pub async fn record_sms_sent(
     message_sid: &str,
     status: &str,
 ) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(SMS_SID_LOCK)
+        .bind(message_sid)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
-        "UPDATE sms_messages SET message_sid = $3, status = $4
+        "WITH early AS (DELETE FROM sms_status_early WHERE message_sid = $3
+                        RETURNING status, error_code)
+         UPDATE sms_messages SET
+             message_sid = $3,
+             status = coalesce((SELECT e.status FROM early e
+                                WHERE kea_sms_status_rank(e.status) >= kea_sms_status_rank($4)), $4),
+             error_code = coalesce((SELECT e.error_code FROM early e), error_code)
          WHERE order_id = $1 AND kind = $2",
     )
     .bind(order_id)
     .bind(kind)
     .bind(message_sid)
     .bind(status)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -324,23 +341,61 @@ pub async fn record_sms_failed(
     Ok(())
 }
 
-/// Records a message status callback. Returns false when kea sent no message with that sid.
+/// Where a message status callback was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsStatusRecord {
+    /// On the message's row (unless the message was already further along).
+    Recorded,
+    /// No message has that sid yet: kept, and applied when the sid is recorded (a callback can
+    /// beat the recording of Twilio's answer). A sid kea never sent stays there until pruned.
+    Early,
+}
+
+/// Records a message status callback. A status never moves a message back: callbacks can arrive
+/// out of order, and a late `sent` after `delivered` is ignored.
 pub async fn record_sms_status(
     pool: &PgPool,
     message_sid: &str,
     status: &str,
     error_code: Option<&str>,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE sms_messages SET status = $2, error_code = coalesce($3, error_code)
+) -> Result<SmsStatusRecord, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(SMS_SID_LOCK)
+        .bind(message_sid)
+        .execute(&mut *tx)
+        .await?;
+    let updated = sqlx::query(
+        "UPDATE sms_messages SET
+             status = CASE WHEN kea_sms_status_rank($2) >= kea_sms_status_rank(status)
+                           THEN $2 ELSE status END,
+             error_code = coalesce($3, error_code)
          WHERE message_sid = $1",
     )
     .bind(message_sid)
     .bind(status)
     .bind(error_code)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    let record = if updated.rows_affected() > 0 {
+        SmsStatusRecord::Recorded
+    } else {
+        sqlx::query(
+            "INSERT INTO sms_status_early (message_sid, status, error_code) VALUES ($1, $2, $3)
+             ON CONFLICT (message_sid) DO UPDATE SET
+                 status = CASE WHEN kea_sms_status_rank(EXCLUDED.status)
+                                    >= kea_sms_status_rank(sms_status_early.status)
+                               THEN EXCLUDED.status ELSE sms_status_early.status END,
+                 error_code = coalesce(EXCLUDED.error_code, sms_status_early.error_code)",
+        )
+        .bind(message_sid)
+        .bind(status)
+        .bind(error_code)
+        .execute(&mut *tx)
+        .await?;
+        SmsStatusRecord::Early
+    };
+    tx.commit().await?;
+    Ok(record)
 }
 
 /// What the pipeline looks like right now, for `/metrics`.
@@ -380,12 +435,20 @@ pub async fn gauges(pool: &PgPool) -> Result<PipelineGauges, StoreError> {
 }
 
 /// Deletes jobs that finished successfully more than `keep` ago (apalis keeps every job row;
-/// failed and dead ones stay for people to look at).
+/// failed and dead ones stay for people to look at), and early message statuses as old, whose
+/// message never came (returns the jobs deleted).
 pub async fn prune_done_jobs(pool: &PgPool, keep: std::time::Duration) -> Result<u64, StoreError> {
     let keep_secs = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
     let done = sqlx::query(
         "DELETE FROM apalis.jobs
          WHERE status = 'Done' AND done_at < now() - make_interval(secs => $1::float8)",
+    )
+    .bind(keep_secs as f64)
+    .execute(pool)
+    .await?;
+    // Early message statuses whose sid never came: callbacks about messages kea did not send.
+    sqlx::query(
+        "DELETE FROM sms_status_early WHERE received_at < now() - make_interval(secs => $1::float8)",
     )
     .bind(keep_secs as f64)
     .execute(pool)

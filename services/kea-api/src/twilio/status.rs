@@ -4,6 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use kea_store::pipeline::SmsStatusRecord;
+
 use super::{SignedForm, twiml};
 use crate::AppState;
 
@@ -62,12 +64,14 @@ pub async fn message_status(State(state): State<AppState>, form: SignedForm) -> 
     };
     let error_code = param(&form, "ErrorCode").filter(|c| !c.is_empty());
     match kea_store::pipeline::record_sms_status(&state.db, sid, status, error_code).await {
-        Ok(true) => {
+        Ok(SmsStatusRecord::Recorded) => {
             tracing::info!(message.sid = %sid, message.status = %status, "message status recorded")
         }
-        Ok(false) => {
-            tracing::warn!(message.sid = %sid, message.status = %status, "status callback for an unknown message")
-        }
+        Ok(SmsStatusRecord::Early) => tracing::info!(
+            message.sid = %sid,
+            message.status = %status,
+            "status for a message not recorded yet: kept until its sid is"
+        ),
         Err(e) => {
             tracing::error!(message.sid = %sid, error = %e, "recording a message status failed");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
