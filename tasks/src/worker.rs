@@ -150,14 +150,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkerError> {
     let policy = retry_policy(&settings.retry)?;
+    let requeue_db = env.db.clone();
     let monitor = Monitor::new()
         .shutdown_timeout(settings.shutdown_timeout)
         // A worker whose backend fails (PostgreSQL restarting, a network blip) stops; start it
         // again, pausing a little longer each time (at most a second) so an outage is not a
-        // busy loop. Queued jobs wait in the database meanwhile.
-        .should_restart(|worker, error| {
+        // busy loop. Queued jobs wait in the database meanwhile, and the jobs the failed
+        // instance had taken are handed back (apalis would not: the worker keeps its id).
+        .should_restart(move |worker, error| {
             let restarts = u32::try_from(worker.restarts()).unwrap_or(u32::MAX);
             tracing::warn!(worker = %worker.name(), restarts, %error, "job worker failed; restarting");
+            hand_back_jobs(requeue_db.clone(), worker.name().to_owned(), chrono::Utc::now());
             std::thread::sleep(Duration::from_millis(50).saturating_mul(restarts.min(20)));
             true
         });
@@ -219,6 +222,31 @@ pub async fn run(
     monitor?;
     tracing::info!(worker = %settings.name, "job workers stopped");
     Ok(())
+}
+
+/// Re-queues, in the background, the jobs a failed worker instance had taken (see
+/// [`kea_store::pipeline::requeue_jobs_of_failed_worker`]), retrying while the database is down.
+fn hand_back_jobs(db: sqlx::PgPool, worker: String, failed_at: chrono::DateTime<chrono::Utc>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::error!(worker, "no runtime to re-queue a failed worker's jobs on");
+        return;
+    };
+    runtime.spawn(async move {
+        for _ in 0..300 {
+            match kea_store::pipeline::requeue_jobs_of_failed_worker(&db, &worker, failed_at).await {
+                Ok(0) => return,
+                Ok(jobs) => {
+                    tracing::info!(worker, jobs, "re-queued the jobs of a failed worker");
+                    return;
+                }
+                Err(e) => {
+                    tracing::debug!(worker, error = %e, "re-queueing a failed worker's jobs; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        tracing::error!(worker, "gave up re-queueing a failed worker's jobs after a minute");
+    });
 }
 
 /// Deletes old finished jobs every ten minutes (any replica may; the deletes do not conflict).

@@ -434,6 +434,31 @@ pub async fn gauges(pool: &PgPool) -> Result<PipelineGauges, StoreError> {
     })
 }
 
+/// Hands back to the queue the jobs that the worker `worker` (its apalis id) had fetched or was
+/// running when it failed at `failed_at` (its connection to PostgreSQL was lost): that worker
+/// instance is gone, and apalis re-queues a worker's jobs only once the worker stops
+/// heartbeating, which a worker restarted under the same id never does. Jobs it locked after
+/// the restart (more than a second later) are left alone; any job run twice is harmless, as every
+/// job changes an order only from the status it expects. Returns how many were re-queued.
+pub async fn requeue_jobs_of_failed_worker(
+    pool: &PgPool,
+    worker: &str,
+    failed_at: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE apalis.jobs SET status = 'Pending', lock_by = NULL, lock_at = NULL, done_at = NULL,
+                attempts = attempts + 1,
+                last_result = '{\"Err\": \"Re-queued: its worker lost the database and restarted.\"}'
+         WHERE lock_by = $1 AND status IN ('Queued', 'Running')
+           AND lock_at <= $2 + interval '1 second'",
+    )
+    .bind(worker)
+    .bind(failed_at)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Deletes jobs that finished successfully more than `keep` ago (apalis keeps every job row;
 /// failed and dead ones stay for people to look at), and early message statuses as old, whose
 /// message never came (returns the jobs deleted).

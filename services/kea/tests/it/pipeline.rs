@@ -206,10 +206,18 @@ async fn wait_until_sent(pool: &PgPool, ids: &[Uuid], seconds: u64) {
             if s.as_deref() == Some("sent_to_pos") {
                 break;
             }
-            assert!(
-                Instant::now() < deadline,
-                "order {id} is {s:?}, never sent_to_pos"
-            );
+            if Instant::now() >= deadline {
+                let jobs: Vec<String> = sqlx::query_scalar(
+                    "SELECT row_to_json(j)::text FROM (
+                         SELECT job_type, status, attempts, lock_by, last_result FROM apalis.jobs
+                         WHERE idempotency_key = $1 ORDER BY run_at) j",
+                )
+                .bind(id.to_string())
+                .fetch_all(pool)
+                .await
+                .unwrap_or_default();
+                panic!("order {id} is {s:?}, never sent_to_pos; its jobs: {jobs:?}");
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
