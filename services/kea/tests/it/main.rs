@@ -59,12 +59,11 @@ pub fn fixture(name: &str) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
-/// Imports the sample stores named (`tonys-pizza`, …) with `kea store import`.
-pub fn import_stores(database_url: &str, names: &[&str]) {
-    let dir = format!("{}/../../tests/fixtures/stores", env!("CARGO_MANIFEST_DIR"));
+/// Runs `kea <args>` against `database_url`, failing the test with kea's stderr unless it
+/// succeeds.
+pub fn kea_ok<S: AsRef<std::ffi::OsStr>>(database_url: &str, args: impl IntoIterator<Item = S>) {
     let out = kea()
-        .args(["store", "import"])
-        .args(names.iter().map(|n| format!("{dir}/{n}.json")))
+        .args(args)
         .env("DATABASE_URL", database_url)
         .output()
         .unwrap();
@@ -72,6 +71,18 @@ pub fn import_stores(database_url: &str, names: &[&str]) {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Imports the sample stores named (`tonys-pizza`, …) with `kea store import`.
+pub fn import_stores(database_url: &str, names: &[&str]) {
+    let dir = format!("{}/../../tests/fixtures/stores", env!("CARGO_MANIFEST_DIR"));
+    let files = names.iter().map(|n| format!("{dir}/{n}.json"));
+    kea_ok(
+        database_url,
+        ["store".to_owned(), "import".to_owned()]
+            .into_iter()
+            .chain(files),
     );
 }
 

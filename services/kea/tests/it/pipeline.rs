@@ -95,22 +95,32 @@ async fn start_peers(pos: Pos) -> (String, String, Arc<Mutex<u32>>) {
 
 /// Imports Tony's Pizza with its POS pointed at `pos_url`.
 fn import_store(database_url: &str, pos_url: &str) {
+    import_store_with_pos(
+        database_url,
+        serde_json::json!({"kind": "webhook", "url": pos_url, "secret": "whsec_faults"}),
+    );
+}
+
+/// Imports the sample tonys-pizza with its `pos` section replaced by `pos`.
+fn import_store_with_pos(database_url: &str, pos: serde_json::Value) {
     let mut doc: serde_json::Value = serde_json::from_str(&crate::fixture("tonys-pizza")).unwrap();
-    doc["pos"] = serde_json::json!({"kind": "webhook", "url": pos_url, "secret": "whsec_faults"});
+    doc["pos"] = pos;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tonys-pizza.json");
     std::fs::write(&path, doc.to_string()).unwrap();
-    let out = kea()
-        .args(["store", "import"])
-        .arg(&path)
-        .env("DATABASE_URL", database_url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::kea_ok(
+        database_url,
+        ["store".as_ref(), "import".as_ref(), path.as_os_str()],
     );
+}
+
+/// Waits until the POS has received a push (its answer may still be held back).
+async fn wait_for_first_push(pos: &Pos) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pos.requests.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the POS never got the push");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// A `kea worker` process, stopped with SIGTERM when dropped.
@@ -236,11 +246,7 @@ async fn a_worker_killed_mid_push_resumes_without_a_second_order_at_the_pos() {
     let id = place_order(db.pool()).await;
 
     // The POS has accepted the order; its answer is held back. Kill the worker now.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while pos.requests.lock().unwrap().is_empty() {
-        assert!(Instant::now() < deadline, "the POS never got the push");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_first_push(&pos).await;
     worker.kill9();
     assert_eq!(status(db.pool(), id).await.as_deref(), Some("confirmed"));
 
@@ -286,16 +292,7 @@ async fn postgres_restarting_loses_no_queued_job() {
         .unwrap();
     drop(admin);
     let url = cluster.url("kea");
-    let out = kea()
-        .arg("migrate")
-        .env("DATABASE_URL", &url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::kea_ok(&url, ["migrate"]);
 
     let pos = Pos::default();
     let (pos_url, twilio_url, _texts) = start_peers(pos.clone()).await;
@@ -366,11 +363,7 @@ async fn sigterm_lets_the_push_in_flight_finish_before_the_worker_exits() {
     import_store(db.url(), &pos_url);
     let mut worker = Worker::start(db.url(), &twilio_url);
     let id = place_order(db.pool()).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while pos.requests.lock().unwrap().is_empty() {
-        assert!(Instant::now() < deadline, "the POS never got the push");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_first_push(&pos).await;
     let pid = nix::unistd::Pid::from_raw(worker.child.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
     let exit = tokio::task::spawn_blocking(move || {
@@ -453,23 +446,11 @@ async fn a_pos_secret_in_vault_is_resolved_when_the_order_is_pushed() {
     let (pos_url, verdicts) = start_verifying_pos(SECRET).await;
     let (_, twilio_url, texts) = start_peers(Pos::default()).await;
 
-    let mut doc: serde_json::Value = serde_json::from_str(&crate::fixture("tonys-pizza")).unwrap();
-    doc["pos"] = serde_json::json!({
-        "kind": "webhook", "url": pos_url, "secret": "vault:secret/pos/tonys#webhook_secret"
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tonys-pizza.json");
-    std::fs::write(&path, doc.to_string()).unwrap();
-    let out = kea()
-        .args(["store", "import"])
-        .arg(&path)
-        .env("DATABASE_URL", db.url())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    import_store_with_pos(
+        db.url(),
+        serde_json::json!({
+            "kind": "webhook", "url": pos_url, "secret": "vault:secret/pos/tonys#webhook_secret"
+        }),
     );
     let stored: String =
         sqlx::query_scalar("SELECT document::text FROM stores WHERE id = 'tonys-pizza'")

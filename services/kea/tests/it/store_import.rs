@@ -28,16 +28,7 @@ fn import(db: &TestDb, files: &[PathBuf]) -> Run {
 }
 
 fn migrate(db: &TestDb) {
-    let out = kea()
-        .arg("migrate")
-        .env("DATABASE_URL", db.url())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::kea_ok(db.url(), ["migrate"]);
 }
 
 /// Writes the sample store `name` with `edit` applied into `dir`; returns the path.
