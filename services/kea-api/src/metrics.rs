@@ -31,14 +31,19 @@ fn label(value: &str) -> String {
         .replace('\n', r"\n")
 }
 
+/// A gauge family's `# HELP` and `# TYPE` lines.
+fn family(out: &mut String, name: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+}
+
 /// The gauges in the exposition format.
 pub fn render(g: &kea_store::pipeline::PipelineGauges) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP kea_jobs Background jobs by type and apalis status."
+    family(
+        &mut out,
+        "kea_jobs",
+        "Background jobs by type and apalis status.",
     );
-    let _ = writeln!(out, "# TYPE kea_jobs gauge");
     for (job_type, status, count, _) in &g.jobs {
         let _ = writeln!(
             out,
@@ -47,11 +52,11 @@ pub fn render(g: &kea_store::pipeline::PipelineGauges) -> String {
             label(status)
         );
     }
-    let _ = writeln!(
-        out,
-        "# HELP kea_jobs_dead Jobs in the dead-letter state (failed every attempt, or killed)."
+    family(
+        &mut out,
+        "kea_jobs_dead",
+        "Jobs in the dead-letter state (failed every attempt, or killed).",
     );
-    let _ = writeln!(out, "# TYPE kea_jobs_dead gauge");
     let mut dead: Vec<(&str, i64)> = Vec::new();
     for (job_type, _, _, d) in &g.jobs {
         match dead.iter_mut().find(|(t, _)| t == job_type) {
@@ -62,16 +67,15 @@ pub fn render(g: &kea_store::pipeline::PipelineGauges) -> String {
     for (job_type, n) in dead {
         let _ = writeln!(out, "kea_jobs_dead{{job_type=\"{}\"}} {n}", label(job_type));
     }
-    let _ = writeln!(out, "# HELP kea_orders Orders by status.");
-    let _ = writeln!(out, "# TYPE kea_orders gauge");
+    family(&mut out, "kea_orders", "Orders by status.");
     for (status, n) in &g.orders {
         let _ = writeln!(out, "kea_orders{{status=\"{}\"}} {n}", label(status));
     }
-    let _ = writeln!(
-        out,
-        "# HELP kea_tasks_open Tasks waiting for an agent, by kind."
+    family(
+        &mut out,
+        "kea_tasks_open",
+        "Tasks waiting for an agent, by kind.",
     );
-    let _ = writeln!(out, "# TYPE kea_tasks_open gauge");
     for (kind, n) in &g.open_tasks {
         let _ = writeln!(out, "kea_tasks_open{{kind=\"{}\"}} {n}", label(kind));
     }
