@@ -23,6 +23,15 @@ CREATE FUNCTION kea_sms_status_rank(status text) RETURNS int
         END
     $$;
 
+-- The status a message has after `reported` arrives when it had `current`: the one further along
+-- (the reported one when they rank the same, so a final status can replace another).
+CREATE FUNCTION kea_sms_status_after(current text, reported text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+        SELECT CASE WHEN kea_sms_status_rank(reported) >= kea_sms_status_rank(current)
+                    THEN reported ELSE current END
+    $$;
+
 CREATE TABLE sms_status_early (
     message_sid text PRIMARY KEY,
     status      text NOT NULL,

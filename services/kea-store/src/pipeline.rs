@@ -307,8 +307,7 @@ pub async fn record_sms_sent(
                         RETURNING status, error_code)
          UPDATE sms_messages SET
              message_sid = $3,
-             status = coalesce((SELECT e.status FROM early e
-                                WHERE kea_sms_status_rank(e.status) >= kea_sms_status_rank($4)), $4),
+             status = coalesce(kea_sms_status_after($4, (SELECT e.status FROM early e)), $4),
              error_code = coalesce((SELECT e.error_code FROM early e), error_code)
          WHERE order_id = $1 AND kind = $2",
     )
@@ -366,8 +365,7 @@ pub async fn record_sms_status(
         .await?;
     let updated = sqlx::query(
         "UPDATE sms_messages SET
-             status = CASE WHEN kea_sms_status_rank($2) >= kea_sms_status_rank(status)
-                           THEN $2 ELSE status END,
+             status = kea_sms_status_after(status, $2),
              error_code = coalesce($3, error_code)
          WHERE message_sid = $1",
     )
@@ -382,9 +380,7 @@ pub async fn record_sms_status(
         sqlx::query(
             "INSERT INTO sms_status_early (message_sid, status, error_code) VALUES ($1, $2, $3)
              ON CONFLICT (message_sid) DO UPDATE SET
-                 status = CASE WHEN kea_sms_status_rank(EXCLUDED.status)
-                                    >= kea_sms_status_rank(sms_status_early.status)
-                               THEN EXCLUDED.status ELSE sms_status_early.status END,
+                 status = kea_sms_status_after(sms_status_early.status, EXCLUDED.status),
                  error_code = coalesce(EXCLUDED.error_code, sms_status_early.error_code)",
         )
         .bind(message_sid)
