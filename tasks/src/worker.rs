@@ -6,13 +6,17 @@
 //! starts within milliseconds; the heartbeat also polls, which picks up retries and jobs that a
 //! dead worker left behind (re-queued once it missed its heartbeats).
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
 use apalis::layers::retry::{HasherRng, RetryPolicy};
 use apalis::prelude::{Monitor, WorkerBuilder, WorkerBuilderExt};
 use apalis_postgres::{Config, PostgresStorage};
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
 
 use crate::jobs::{
     DecideOrder, ExtractOrder, Job, NotifyOrderProblem, PushOrderToPos, SendReceipt,
@@ -151,6 +155,7 @@ pub async fn run(
 ) -> Result<(), WorkerError> {
     let policy = retry_policy(&settings.retry)?;
     let requeue_db = env.db.clone();
+    let hand_backs = PendingHandBacks::default();
     let monitor = Monitor::new()
         .shutdown_timeout(settings.shutdown_timeout)
         // A worker whose backend fails (PostgreSQL restarting, a network blip) stops; start it
@@ -160,7 +165,12 @@ pub async fn run(
         .should_restart(move |worker, error| {
             let restarts = u32::try_from(worker.restarts()).unwrap_or(u32::MAX);
             tracing::warn!(worker = %worker.name(), restarts, %error, "job worker failed; restarting");
-            hand_back_jobs(requeue_db.clone(), worker.name().to_owned(), chrono::Utc::now());
+            hand_back_jobs(
+                requeue_db.clone(),
+                hand_backs.clone(),
+                worker.name().to_owned(),
+                Utc::now(),
+            );
             std::thread::sleep(Duration::from_millis(50).saturating_mul(restarts.min(20)));
             true
         });
@@ -224,28 +234,51 @@ pub async fn run(
     Ok(())
 }
 
+/// The latest failure of each worker whose jobs are being handed back: one failure's hand-back
+/// covers every job locked up to it, so an earlier one still retrying during an outage stops
+/// rather than pile up beside it (a worker may fail every second while the database is down).
+type PendingHandBacks = Arc<Mutex<HashMap<String, DateTime<Utc>>>>;
+
 /// Re-queues, in the background, the jobs a failed worker instance had taken (see
 /// [`kea_store::pipeline::requeue_jobs_of_failed_worker`]), retrying while the database is down.
-fn hand_back_jobs(db: sqlx::PgPool, worker: String, failed_at: chrono::DateTime<chrono::Utc>) {
+fn hand_back_jobs(db: PgPool, pending: PendingHandBacks, worker: String, failed_at: DateTime<Utc>) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         tracing::error!(worker, "no runtime to re-queue a failed worker's jobs on");
         return;
     };
+    pending
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(worker.clone(), failed_at);
+    let name = worker.clone();
+    let latest = move |pending: &PendingHandBacks, done: bool| {
+        let mut pending = pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let latest = pending.get(&worker) == Some(&failed_at);
+        if latest && done {
+            pending.remove(&worker);
+        }
+        latest
+    };
     runtime.spawn(async move {
         for _ in 0..300 {
-            match kea_store::pipeline::requeue_jobs_of_failed_worker(&db, &worker, failed_at).await {
-                Ok(0) => return,
+            if !latest(&pending, false) {
+                return;
+            }
+            match kea_store::pipeline::requeue_jobs_of_failed_worker(&db, &name, failed_at).await {
                 Ok(jobs) => {
-                    tracing::info!(worker, jobs, "re-queued the jobs of a failed worker");
+                    if jobs > 0 {
+                        tracing::info!(worker = name, jobs, "re-queued the jobs of a failed worker");
+                    }
+                    latest(&pending, true);
                     return;
                 }
                 Err(e) => {
-                    tracing::debug!(worker, error = %e, "re-queueing a failed worker's jobs; retrying");
+                    tracing::debug!(worker = name, error = %e, "re-queueing a failed worker's jobs; retrying");
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             }
         }
-        tracing::error!(worker, "gave up re-queueing a failed worker's jobs after a minute");
+        tracing::error!(worker = name, "gave up re-queueing a failed worker's jobs after a minute");
     });
 }
 
