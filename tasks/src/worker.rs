@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
 use apalis::layers::retry::{HasherRng, RetryPolicy};
-use apalis::prelude::{Monitor, WorkerBuilder, WorkerBuilderExt};
-use apalis_postgres::{Config, PostgresStorage};
+use apalis::prelude::{Monitor, PollWith, Strategy, WorkerBuilder, WorkerBuilderExt};
+use apalis_postgres::{Config, PostgresStorage, Pubsub};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
@@ -113,6 +113,22 @@ fn storage<J: Job>(env: &TaskEnv, s: &WorkerSettings) -> PostgresStorage<J> {
     PostgresStorage::new(&env.db).with_config(config)
 }
 
+/// How often a worker also polls for jobs, besides being woken by `NOTIFY` as soon as one is
+/// queued: a listener that lost its connection (PostgreSQL restarted) may miss notifications,
+/// and a worker woken only by them would never see those jobs.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+
+/// [`storage`], woken by PostgreSQL's notifications and by a poll every [`POLL_EVERY`].
+fn listening_storage<J: Job>(
+    env: &TaskEnv,
+    s: &WorkerSettings,
+) -> PollWith<PostgresStorage<J>, Strategy> {
+    let strategy = Strategy::new()
+        .stream(Pubsub::new(env.db.clone(), J::NAME.to_owned()))
+        .interval(POLL_EVERY);
+    PollWith::new(storage::<J>(env, s), strategy)
+}
+
 type Backoff = apalis::layers::retry::backoff::ExponentialBackoff<HasherRng>;
 
 fn retry_policy(
@@ -132,7 +148,7 @@ macro_rules! worker {
             ($env.clone(), $settings.clone(), $policy.clone(), $limit);
         $monitor.register(move |_restarts| {
             WorkerBuilder::new(format!("{}:{}", settings.name, <$job as Job>::NAME))
-                .backend(storage::<$job>(&env, &settings).with_pubsub())
+                .backend(listening_storage::<$job>(&env, &settings))
                 // Order matters to apalis: the concurrency limit outside the retries (a job
                 // keeps one slot across its retries), retries outside tracing (spans show the
                 // attempt), panics caught inside retries (a panic is retried like an error).
