@@ -5,6 +5,7 @@ pub mod decide;
 mod env;
 pub mod jobs;
 pub mod receipt;
+pub mod router;
 mod worker;
 
 pub use env::TaskEnv;
@@ -35,6 +36,15 @@ pub enum JobError {
     SmsTransient {
         /// The order.
         order_id: uuid::Uuid,
+        /// What the client said.
+        #[source]
+        source: kea_twilio::TwilioError,
+    },
+    /// Twilio could not be reached to connect a waiting caller; retried.
+    #[error("call {call_sid} not connected to the agent, will retry: {source}")]
+    CallTransient {
+        /// The caller's call.
+        call_sid: String,
         /// What the client said.
         #[source]
         source: kea_twilio::TwilioError,

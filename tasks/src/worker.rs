@@ -19,7 +19,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::jobs::{
-    DecideOrder, ExtractOrder, Job, NotifyOrderProblem, PushOrderToPos, SendReceipt,
+    ConnectTransfer, DecideOrder, ExtractOrder, Job, NotifyOrderProblem, PushOrderToPos,
+    SendReceipt,
 };
 use crate::{TaskEnv, WorkerError, jobs};
 
@@ -86,6 +87,8 @@ pub struct WorkerSettings {
     pub shutdown_timeout: Duration,
     /// How long finished jobs are kept (apalis keeps every row; failed ones are never pruned).
     pub keep_done_jobs: Duration,
+    /// How the task router runs.
+    pub router: crate::router::RouterSettings,
 }
 
 impl WorkerSettings {
@@ -100,6 +103,7 @@ impl WorkerSettings {
             missed_heartbeats: 5,
             shutdown_timeout: Duration::from_secs(20),
             keep_done_jobs: Duration::from_secs(7 * 24 * 3600),
+            router: crate::router::RouterSettings::default(),
         }
     }
 }
@@ -235,7 +239,18 @@ pub async fn run(
         jobs::notify_order_problem,
         settings.concurrency.sms
     );
+    let monitor = worker!(
+        monitor,
+        env,
+        settings,
+        policy,
+        ConnectTransfer,
+        jobs::connect_transfer,
+        settings.concurrency.sms
+    );
     let pruner = tokio::spawn(prune(env.db.clone(), settings.keep_done_jobs));
+    // Offers tasks to agents; every replica routes, the reservations keep them apart.
+    let router = tokio::spawn(crate::router::run(env.db.clone(), settings.router.clone()));
     tracing::info!(worker = %settings.name, "job workers started");
     let monitor = monitor
         .run_with_signal(async move {
@@ -245,6 +260,7 @@ pub async fn run(
         .await
         .map_err(|e| WorkerError::Monitor(e.to_string()));
     pruner.abort();
+    router.abort();
     monitor?;
     tracing::info!(worker = %settings.name, "job workers stopped");
     Ok(())

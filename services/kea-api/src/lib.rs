@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod console;
 mod health;
 pub mod metrics;
 pub mod pgrst;
@@ -26,6 +27,9 @@ pub struct ApiConfig {
     pub twilio_queue: String,
     /// The TaskRouter workflow that routes that queue to agents, if any.
     pub twilio_workflow_sid: Option<String>,
+    /// How long a caller waits for an agent before being offered the store's line or a call
+    /// back (`KEA_TRANSFER_TIMEOUT_SECS`).
+    pub transfer_timeout: Duration,
     /// HS256 secret of the data API's bearer tokens (`KEA_JWT_SECRET`); without it every
     /// data-API request is answered 500 PGRST300, as PostgREST does.
     pub jwt_secret: Option<kea_secrets::Secret>,
@@ -50,6 +54,8 @@ pub struct AppState {
     pub schema: Arc<pgrst::schema_cache::SchemaHandle>,
     /// The data API's tokens already verified with `config.jwt_secret`.
     pub jwts: Arc<pgrst::auth::JwtCache>,
+    /// The console's live updates (one `LISTEN kea_tasks` for the process).
+    pub console: Arc<console::Hub>,
 }
 
 impl AppState {
@@ -69,6 +75,7 @@ impl AppState {
             menus: Arc::default(),
             schema: Arc::default(),
             jwts: Arc::default(),
+            console: Arc::default(),
         }
     }
 }
@@ -82,6 +89,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .nest("/twilio", twilio::routes())
         .nest("/rest/v1", pgrst::routes())
-        .route("/rest/v1/", axum::routing::any(pgrst::root));
-    kea_telemetry::http_layers(routes, timeout).with_state(state)
+        .route("/rest/v1/", axum::routing::any(pgrst::root))
+        .nest("/console", console::routes());
+    // The console's event stream stays open for hours: it is kept out of the request timeout.
+    kea_telemetry::http_layers(routes, timeout)
+        .merge(console::live_routes())
+        .with_state(state)
 }

@@ -37,6 +37,43 @@ pub async fn store_document(
     )
 }
 
+/// The phone number of the store a call was made to.
+pub async fn store_phone_of_call(
+    pool: &PgPool,
+    call_sid: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT s.phone FROM calls c JOIN stores s ON s.id = c.store_id WHERE c.call_sid = $1",
+    )
+    .bind(call_sid)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The language a call is held in (BCP 47), if the call is known.
+pub async fn call_language(pool: &PgPool, call_sid: &str) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT language FROM calls WHERE call_sid = $1")
+            .bind(call_sid)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// The store's own line (staff, not the number callers dial), for the call's store, if it has one.
+pub async fn staff_phone_of_call(
+    pool: &PgPool,
+    call_sid: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT s.staff_phone FROM calls c JOIN stores s ON s.id = c.store_id WHERE c.call_sid = $1",
+    )
+    .bind(call_sid)
+    .fetch_optional(pool)
+    .await?
+    .flatten())
+}
+
 /// A new call, as the first webhook announces it.
 #[derive(Debug, Clone)]
 pub struct NewCall<'a> {

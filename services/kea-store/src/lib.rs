@@ -2,9 +2,11 @@
 #![warn(missing_docs)]
 
 pub mod calls;
+pub mod console;
 pub mod dev_cluster;
 mod import;
 pub mod pipeline;
+pub mod routing;
 
 use std::sync::LazyLock;
 use std::time::Duration;

@@ -119,8 +119,26 @@ impl Client {
     /// [`TwilioError::Api`] with Twilio's code at once. A timeout is not retried, because Twilio
     /// may have accepted the message.
     pub async fn send_message(&self, msg: OutboundMessage) -> Result<Message, TwilioError> {
-        let url = self.account_url("Messages.json")?;
-        let form = msg.form();
+        let url = self.account_url(&["Messages.json"])?;
+        self.post_form(url, &msg.form()).await
+    }
+
+    /// Redirects a live call to new TwiML (`POST /2010-04-01/Accounts/{sid}/Calls/{CallSid}.json`
+    /// with `Twiml`): Twilio stops what the call was doing (waiting in a queue, say) and runs it.
+    /// Retried like [`Client::send_message`]; a call that has ended is Twilio's 21220, not retried.
+    pub async fn update_call(&self, call_sid: &str, twiml: &str) -> Result<Call, TwilioError> {
+        let resource = format!("{call_sid}.json");
+        let url = self.account_url(&["Calls", &resource])?;
+        self.post_form(url, &[("Twiml", twiml)]).await
+    }
+
+    /// POSTs `form` to `url` with the account's credentials, retrying 429s, 5xx and failed
+    /// connections with backoff (honouring `Retry-After`), and decodes the JSON answer.
+    async fn post_form<T: serde::de::DeserializeOwned>(
+        &self,
+        url: Url,
+        form: &[(&str, &str)],
+    ) -> Result<T, TwilioError> {
         let mut attempt: u32 = 0;
         loop {
             let sent = self
@@ -129,7 +147,7 @@ impl Client {
                 .basic_auth(&self.account_sid, Some(&self.auth_token))
                 .header(ACCEPT, "application/json")
                 .timeout(self.timeout)
-                .form(&form)
+                .form(form)
                 .send()
                 .await;
             let (wait, err) = match sent {
@@ -177,8 +195,8 @@ impl Client {
         }
     }
 
-    /// `{base}/2010-04-01/Accounts/{AccountSid}/{resource}`, with the SID as one path segment.
-    fn account_url(&self, resource: &str) -> Result<Url, TwilioError> {
+    /// `{base}/2010-04-01/Accounts/{AccountSid}/{resource…}`, each part one path segment.
+    fn account_url(&self, resource: &[&str]) -> Result<Url, TwilioError> {
         let mut url = Url::parse(&self.base_url).map_err(|e| TwilioError::Config {
             reason: format!(
                 "Twilio API base URL {:?} does not parse: {e}",
@@ -190,7 +208,8 @@ impl Client {
                 reason: format!("Twilio API base URL {:?} cannot have a path", self.base_url),
             })?
             .pop_if_empty()
-            .extend(["2010-04-01", "Accounts", &self.account_sid, resource]);
+            .extend(["2010-04-01", "Accounts", &self.account_sid])
+            .extend(resource);
         Ok(url)
     }
 
@@ -220,6 +239,10 @@ impl Client {
 impl TwilioApi for Client {
     async fn send_message(&self, msg: OutboundMessage) -> Result<Message, TwilioError> {
         Client::send_message(self, msg).await
+    }
+
+    async fn update_call(&self, call_sid: &str, twiml: &str) -> Result<Call, TwilioError> {
+        Client::update_call(self, call_sid, twiml).await
     }
 }
 
@@ -410,6 +433,20 @@ pub struct Message {
     pub date_updated: Option<String>,
     /// The message's own API path.
     pub uri: Option<String>,
+}
+
+/// A call as Twilio describes it (`api.v2010.account.call`); unknown fields are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Call {
+    /// The call's id (`CA…`).
+    pub sid: String,
+    /// `queued`, `ringing`, `in-progress`, `completed`, …
+    pub status: Option<String>,
+    /// The caller.
+    pub from: Option<String>,
+    /// The number called.
+    pub to: Option<String>,
 }
 
 /// A count Twilio sends as `"1"`, `1` or `null`.

@@ -11,7 +11,7 @@ mod twiml_read;
 mod webhook;
 
 pub use client::{
-    Client, DEFAULT_API_BASE, DEFAULT_BASE_BACKOFF, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
+    Call, Client, DEFAULT_API_BASE, DEFAULT_BASE_BACKOFF, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
     MAX_BACKOFF, MAX_RETRY_AFTER, Message, OutboundMessage,
 };
 pub use error::TwilioError;
@@ -26,4 +26,7 @@ pub use webhook::{CallStatus, MessageStatus, MessageStatusRequest, VoiceRequest,
 pub trait TwilioApi: Send + Sync {
     /// Sends an SMS; see [`Client::send_message`].
     async fn send_message(&self, msg: OutboundMessage) -> Result<Message, TwilioError>;
+
+    /// Redirects a live call to new TwiML; see [`Client::update_call`].
+    async fn update_call(&self, call_sid: &str, twiml: &str) -> Result<Call, TwilioError>;
 }

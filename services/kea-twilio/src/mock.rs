@@ -3,13 +3,14 @@
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
-use crate::{Message, MessageStatus, OutboundMessage, TwilioApi, TwilioError};
+use crate::{Call, Message, MessageStatus, OutboundMessage, TwilioApi, TwilioError};
 
 /// Records every message instead of sending it, and answers with a queued [`Message`] or with the
 /// errors queued by [`MockTwilio::fail_next`].
 #[derive(Debug, Default)]
 pub struct MockTwilio {
     sent: Mutex<Vec<OutboundMessage>>,
+    calls: Mutex<Vec<(String, String)>>,
     failures: Mutex<VecDeque<TwilioError>>,
 }
 
@@ -25,6 +26,14 @@ impl MockTwilio {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push_back(err);
+    }
+
+    /// The calls redirected so far, `(call_sid, twiml)`, in order.
+    pub fn updated_calls(&self) -> Vec<(String, String)> {
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The messages accepted so far, in order (failed calls are not included).
@@ -60,6 +69,26 @@ impl TwilioApi for MockTwilio {
         };
         sent.push(msg);
         Ok(message)
+    }
+
+    async fn update_call(&self, call_sid: &str, twiml: &str) -> Result<Call, TwilioError> {
+        if let Some(err) = self
+            .failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()
+        {
+            return Err(err);
+        }
+        self.calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((call_sid.to_owned(), twiml.to_owned()));
+        Ok(Call {
+            sid: call_sid.to_owned(),
+            status: Some("in-progress".to_owned()),
+            ..Call::default()
+        })
     }
 }
 

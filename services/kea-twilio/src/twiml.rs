@@ -57,6 +57,9 @@ pub enum Verb {
     Dial(Dial),
     /// `<Hangup/>`: end the call.
     Hangup,
+    /// `<Leave/>`: take the caller out of the queue it waits in (from a queue's wait URL);
+    /// Twilio then continues at the `<Enqueue>`'s action URL with `QueueResult=leave`.
+    Leave,
     /// `<Pause length="…"/>`: wait this many seconds.
     Pause {
         /// Seconds of silence.
@@ -137,6 +140,8 @@ pub struct Gather {
     pub action_on_empty_result: Option<bool>,
     /// Seconds to wait for the caller to start speaking (Twilio's default is 5).
     pub timeout: Option<u32>,
+    /// With `dtmf` input: how many keys end the input.
+    pub num_digits: Option<u32>,
     /// The prompt, spoken while listening.
     pub children: Vec<Say>,
 }
@@ -154,6 +159,7 @@ impl Gather {
             hints: Vec::new(),
             action_on_empty_result: None,
             timeout: None,
+            num_digits: None,
             children: Vec::new(),
         }
     }
@@ -234,7 +240,8 @@ pub struct Enqueue {
 /// `<Dial>number</Dial>`: connect the caller to a number, e.g. the store's own line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dial {
-    /// The number to call (E.164).
+    /// The number to call (E.164), or `client:<identity>` for a Twilio Client
+    /// (`<Dial><Client>identity</Client></Dial>`).
     pub number: String,
     /// The caller ID to present; the caller's own when absent.
     pub caller_id: Option<String>,
@@ -372,6 +379,9 @@ impl Verb {
                 if let Some(t) = g.timeout {
                     attrs.push(("timeout", t.to_string()));
                 }
+                if let Some(n) = g.num_digits {
+                    attrs.push(("numDigits", n.to_string()));
+                }
                 let start = element("Gather", &attrs);
                 if g.children.is_empty() {
                     return w.write_event(Event::Empty(start));
@@ -410,9 +420,16 @@ impl Verb {
                 if let Some(a) = &d.action {
                     attrs.push(("action", a.clone()));
                 }
+                // A Twilio Client identity (an agent's softphone) is a noun of its own.
+                if let Some(identity) = d.number.strip_prefix("client:") {
+                    w.write_event(Event::Start(element("Dial", &attrs)))?;
+                    write_text_element(w, "Client", &[], identity)?;
+                    return w.write_event(Event::End(BytesEnd::new("Dial")));
+                }
                 write_text_element(w, "Dial", &attrs, &d.number)
             }
             Self::Hangup => w.write_event(Event::Empty(BytesStart::new("Hangup"))),
+            Self::Leave => w.write_event(Event::Empty(BytesStart::new("Leave"))),
             Self::Pause { length } => w.write_event(Event::Empty(element(
                 "Pause",
                 &[("length", length.to_string())],
@@ -596,6 +613,10 @@ mod tests {
                 .hangup()
                 .to_xml(),
             doc(r#"<Say language="en-US">Goodbye!</Say><Pause length="1"/><Hangup/>"#)
+        );
+        assert_eq!(
+            Response::new().dial("client:agent_ana").to_xml(),
+            doc(r#"<Dial><Client>agent_ana</Client></Dial>"#)
         );
         let enqueue = Enqueue {
             queue_name: "q".to_owned(),

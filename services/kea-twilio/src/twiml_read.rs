@@ -168,6 +168,7 @@ fn verb(reader: &mut Reader<&[u8]>, e: &BytesStart<'_>, empty: bool) -> Result<V
                 action_on_empty_result: attr(e, "actionOnEmptyResult")?
                     .map(|v| v.eq_ignore_ascii_case("true")),
                 timeout: number(e, "timeout")?,
+                num_digits: number(e, "numDigits")?,
                 children: Vec::new(),
             };
             if !empty {
@@ -214,6 +215,10 @@ fn verb(reader: &mut Reader<&[u8]>, e: &BytesStart<'_>, empty: bool) -> Result<V
         "Hangup" => {
             body(reader)?;
             Verb::Hangup
+        }
+        "Leave" => {
+            body(reader)?;
+            Verb::Leave
         }
         "Pause" => {
             let length = number(e, "length")?.unwrap_or(1);

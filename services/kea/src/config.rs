@@ -2,6 +2,7 @@
 //! environment variable (`--help` lists them all). Libraries get plain structs built here.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,6 +37,23 @@ impl LogArgs {
         kea_telemetry::init(&self.filter, format).context("KEA_LOG")?;
         Ok(())
     }
+}
+
+/// `database_url` when given, else the database of the `kea dev` running in `data_dir` (its
+/// cluster's port is kept in `data_dir/port`): how the commands a person runs beside `kea dev`
+/// find its database.
+pub fn local_database_url(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<String> {
+    if let Some(url) = database_url.filter(|u| !u.trim().is_empty()) {
+        return Ok(url.to_owned());
+    }
+    let port_file = data_dir.join("port");
+    let port = std::fs::read_to_string(&port_file).with_context(|| {
+        format!(
+            "DATABASE_URL is not set and {} does not exist (is `kea dev` running here?)",
+            port_file.display()
+        )
+    })?;
+    Ok(format!("postgres://postgres@127.0.0.1:{}/kea", port.trim()))
 }
 
 /// Where the database is.
@@ -86,6 +104,9 @@ pub struct HttpArgs {
     /// TaskRouter workflow SID that routes the queue to agents (optional).
     #[arg(long, env = "TWILIO_WORKFLOW_SID")]
     pub twilio_workflow_sid: Option<String>,
+    /// Seconds a caller waits for an agent before being offered the store's line or a call back.
+    #[arg(long, env = "KEA_TRANSFER_TIMEOUT_SECS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(5..=3600))]
+    pub transfer_timeout_secs: u64,
     /// Most database connections the data API's reads hold, besides the main pool (default:
     /// KEA_DB_MAX_CONNECTIONS). About twice the database server's cores serves the most reads.
     #[arg(long, env = "KEA_DATA_API_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
@@ -116,6 +137,7 @@ impl HttpArgs {
             twilio_auth_token,
             twilio_queue: self.twilio_queue.clone(),
             twilio_workflow_sid: self.twilio_workflow_sid.clone().filter(|s| !s.is_empty()),
+            transfer_timeout: Duration::from_secs(self.transfer_timeout_secs),
             jwt_secret: credentials.jwt_secret.clone(),
             data_api_connections: self.data_api_connections,
         })

@@ -39,6 +39,12 @@ enum Command {
     /// Manage stores.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Manage call-center agents (who sign in to /console).
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Manage merchants' users.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
     /// A phone call from the terminal through the real webhooks (to `kea dev` by default).
     Call(cmd::call::CallArgs),
     /// Play caller scenarios against a server (`kea dev` by default) and report pass/fail and latency.
@@ -52,6 +58,20 @@ enum StoreCommand {
     /// Create or update stores from store JSON files (matched by `id`); nothing changes if any
     /// file is invalid.
     Import(cmd::store_import::ImportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentCommand {
+    /// Create or update an agent (by e-mail); the password is read from standard input; prints
+    /// the worker id.
+    Add(cmd::people::AgentAddArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum MerchantCommand {
+    /// Create or update a merchant's user (by e-mail); the password is read from standard input;
+    /// prints the user's id.
+    Add(cmd::people::MerchantAddArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +96,8 @@ fn main() -> ExitCode {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::Migrate(args) => cmd::migrate::run(args).await,
             Command::Store(StoreCommand::Import(args)) => cmd::store_import::run(args).await,
+            Command::Agent(AgentCommand::Add(args)) => cmd::people::agent_add(args).await,
+            Command::Merchant(MerchantCommand::Add(args)) => cmd::people::merchant_add(args).await,
             Command::Worker(args) => cmd::worker::run(args).await,
             Command::Call(args) => cmd::call::run(args).await,
             Command::Simulate(args) => cmd::simulate::run(args).await,

@@ -172,6 +172,8 @@ pub async fn place_call(
                     call.ended = Ended::Transferred;
                     break 'call;
                 }
+                // Only a queue's wait URL answers <Leave/>, and this phone never waits in one.
+                Verb::Leave => {}
             }
         }
         match next {

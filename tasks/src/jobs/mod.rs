@@ -11,6 +11,7 @@
 //! [`enqueue`], both in the transaction of their cause. Every job is idempotent: it checks the
 //! order's status first and changes it only from the status it expects.
 
+mod connect_transfer;
 mod decide_order;
 mod extract_order;
 mod push_order_to_pos;
@@ -24,6 +25,7 @@ use uuid::Uuid;
 use crate::JobError;
 use crate::decide::Extraction;
 
+pub use connect_transfer::{connect_twiml, run as connect_transfer};
 pub use decide_order::run as decide_order;
 pub use extract_order::run as extract_order;
 pub use push_order_to_pos::{pos_order, run as push_order_to_pos};
@@ -92,6 +94,17 @@ pub struct NotifyOrderProblem {
 
 impl Job for NotifyOrderProblem {
     const NAME: &'static str = "notify_order_problem";
+}
+
+/// Connects a caller waiting for a person to the agent who accepted the `transfer` task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectTransfer {
+    /// The transfer task.
+    pub task_id: Uuid,
+}
+
+impl Job for ConnectTransfer {
+    const NAME: &'static str = "connect_transfer";
 }
 
 /// Queues `job` in the caller's transaction (or on any connection), at most once per `key`

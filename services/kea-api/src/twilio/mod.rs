@@ -6,6 +6,7 @@
 //! would make Twilio play its own error message to the caller.
 
 pub mod menus;
+pub mod queue;
 mod status;
 mod voice;
 
@@ -25,6 +26,9 @@ pub fn routes() -> Router<AppState> {
         .route("/status", post(status::call_status))
         .route("/sms/status", post(status::message_status))
         .route("/fallback", post(status::fallback))
+        .route("/queue/wait", post(queue::wait))
+        .route("/queue/leave", post(queue::leave))
+        .route("/queue/choice", post(queue::choice))
 }
 
 /// A webhook's form parameters, extracted only when Twilio's signature over them verifies.

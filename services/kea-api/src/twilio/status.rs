@@ -41,7 +41,18 @@ pub async fn call_status(State(state): State<AppState>, form: SignedForm) -> Res
     }
     let duration = param(&form, "CallDuration").and_then(|d| d.parse::<i32>().ok());
     match kea_store::calls::record_status(&state.db, sid, status, duration, &form.to_json()).await {
-        Ok(true) => tracing::info!(call.sid = %sid, call.status = %status, "call status recorded"),
+        Ok(true) => {
+            tracing::info!(call.sid = %sid, call.status = %status, "call status recorded");
+            // A caller who hangs up while waiting for a person needs nobody any more.
+            if status != "in-progress"
+                && status != "ringing"
+                && status != "queued"
+                && let Err(e) =
+                    kea_store::routing::cancel_transfer(&state.db, sid, "the caller hung up").await
+            {
+                tracing::error!(call.sid = %sid, error = %e, "cancelling the transfer failed");
+            }
+        }
         Ok(false) => {
             tracing::warn!(call.sid = %sid, call.status = %status, "status callback for an unknown call")
         }
@@ -89,11 +100,10 @@ pub async fn fallback(State(state): State<AppState>, form: SignedForm) -> Respon
         twilio.error_url = param(&form, "ErrorUrl").unwrap_or(""),
         "Twilio used the fallback URL; transferring the caller"
     );
-    let config = &state.config;
     twiml(
         kea_twilio::twiml::Response::new()
             .say("Sorry, we're having trouble on our end. Let me connect you with someone who can help.", "en-US", None)
-            .enqueue(&config.twilio_queue, config.twilio_workflow_sid.as_deref())
+            .push(super::queue::enqueue(&state))
             .to_xml(),
     )
 }

@@ -47,7 +47,6 @@ impl WebhookError {
     /// Apologises and hands the caller to a person, so no call is dropped by a failure of ours.
     fn into_twiml(self, state: &AppState, call_sid: &str) -> Response {
         tracing::error!(call.sid = %call_sid, error = %self, "voice webhook failed; transferring the caller");
-        let config = &state.config;
         twiml(
             kea_twilio::twiml::Response::new()
                 .say(
@@ -55,7 +54,7 @@ impl WebhookError {
                     "en-US",
                     None,
                 )
-                .enqueue(&config.twilio_queue, config.twilio_workflow_sid.as_deref())
+                .push(super::queue::enqueue(state))
                 .to_xml(),
         )
     }
@@ -389,7 +388,7 @@ fn render(state: &AppState, bundle: &StoreBundle, turn: &Turn, turns: i32) -> St
             for u in &turn.say {
                 doc = doc.say(u.text.clone(), u.language.bcp47(), None);
             }
-            doc = doc.enqueue(&config.twilio_queue, config.twilio_workflow_sid.as_deref());
+            doc = doc.push(super::queue::enqueue(state));
         }
         Next::Hangup => {
             for u in &turn.say {

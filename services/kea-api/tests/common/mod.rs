@@ -14,6 +14,7 @@ pub fn config(public_url: &str, twilio_auth_token: &str, jwt_secret: Option<&str
         twilio_auth_token: Secret::new(twilio_auth_token.to_owned()),
         twilio_queue: "kea-agents".to_owned(),
         twilio_workflow_sid: None,
+        transfer_timeout: Duration::from_secs(90),
         jwt_secret: jwt_secret.map(|s| Secret::new(s.to_owned())),
         data_api_connections: None,
     }

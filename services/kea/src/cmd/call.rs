@@ -74,18 +74,7 @@ impl TargetArgs {
 
     /// The database that holds the stores: DATABASE_URL, else `kea dev`'s cluster.
     fn database_url(&self) -> anyhow::Result<String> {
-        Ok(
-            match self.database_url.as_deref().filter(|u| !u.is_empty()) {
-                Some(url) => url.to_owned(),
-                None => {
-                    let port_file = self.data_dir.join("port");
-                    let port = std::fs::read_to_string(&port_file).with_context(|| {
-                    format!("DATABASE_URL is not set and {} does not exist (is `kea dev` running here?)", port_file.display())
-                })?;
-                    format!("postgres://postgres@127.0.0.1:{}/kea", port.trim())
-                }
-            },
-        )
+        crate::config::local_database_url(self.database_url.as_deref(), &self.data_dir)
     }
 
     /// Connects to the database that holds the stores.

@@ -152,4 +152,22 @@ impl kea_twilio::TwilioApi for LoggedTexts {
             ..kea_twilio::Message::default()
         })
     }
+
+    /// `kea dev` with test credentials has no real call to redirect: the TwiML is logged.
+    async fn update_call(
+        &self,
+        call_sid: &str,
+        twiml: &str,
+    ) -> Result<kea_twilio::Call, kea_twilio::TwilioError> {
+        tracing::info!(
+            call.sid = call_sid,
+            twiml,
+            "call redirected (kea dev: not sent to Twilio)"
+        );
+        Ok(kea_twilio::Call {
+            sid: call_sid.to_owned(),
+            status: Some("in-progress".to_owned()),
+            ..kea_twilio::Call::default()
+        })
+    }
 }
