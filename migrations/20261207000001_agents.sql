@@ -62,9 +62,7 @@ ALTER TABLE tasks
     ADD COLUMN assigned_at            timestamptz,
     ADD COLUMN finished_at            timestamptz,
     -- The workflow target that made the current or last offer ("default/0", …).
-    ADD COLUMN routing_step           text,
-    ADD CONSTRAINT tasks_reserved_has_expiry
-        CHECK (status <> 'reserved' OR reservation_expires_at IS NOT NULL);
+    ADD COLUMN routing_step           text;
 CREATE INDEX tasks_pending_idx ON tasks (priority DESC, created_at) WHERE status = 'pending';
 CREATE INDEX tasks_reserved_expiry_idx ON tasks (reservation_expires_at) WHERE status = 'reserved';
 -- At most one transfer waiting per call.
@@ -74,8 +72,8 @@ CREATE UNIQUE INDEX tasks_one_open_transfer_per_call ON tasks (call_sid)
 -- Offers: one row per worker a task was offered to, and what became of it.
 CREATE TABLE task_reservations (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    task_id      uuid NOT NULL REFERENCES tasks (id),
-    worker_id    uuid NOT NULL REFERENCES workers (id),
+    task_id      uuid NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    worker_id    uuid NOT NULL REFERENCES workers (id) ON DELETE CASCADE,
     status       text NOT NULL DEFAULT 'pending'
                  CHECK (status IN ('pending', 'accepted', 'rejected', 'timeout', 'canceled',
                                    'rescinded')),
@@ -94,9 +92,10 @@ ALTER TABLE task_reservations ENABLE ROW LEVEL SECURITY;
 -- kea itself), when, what, and the details (an edited order's lines before and after).
 CREATE TABLE task_events (
     id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    task_id   uuid REFERENCES tasks (id),
-    order_id  uuid REFERENCES orders (id),
-    worker_id uuid REFERENCES workers (id),
+    -- The record outlives what it is about (a task or worker deleted by an operator).
+    task_id   uuid REFERENCES tasks (id) ON DELETE SET NULL,
+    order_id  uuid REFERENCES orders (id) ON DELETE SET NULL,
+    worker_id uuid REFERENCES workers (id) ON DELETE SET NULL,
     action    text NOT NULL CHECK (action IN (
                   'created', 'offered', 'accepted', 'rejected', 'timed_out', 'rescinded',
                   'completed', 'canceled', 'order_edited', 'order_approved', 'order_rejected',
@@ -197,6 +196,25 @@ END
 $$;
 CREATE TRIGGER tasks_attributes BEFORE INSERT ON tasks
     FOR EACH ROW EXECUTE FUNCTION kea_tasks_attributes();
+
+-- An offer always lapses: a task made `reserved` by hand (the service role, an operator) gets
+-- the workflow's reservation timeout like one the router made.
+CREATE FUNCTION kea_tasks_offer_expiry() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+BEGIN
+    IF NEW.status = 'reserved' AND NEW.reservation_expires_at IS NULL THEN
+        NEW.reserved_at := coalesce(NEW.reserved_at, now());
+        NEW.reservation_expires_at := now() + make_interval(secs => coalesce(
+            (SELECT reservation_timeout FROM workflows WHERE name = 'default'), 30));
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER tasks_offer_expiry BEFORE INSERT OR UPDATE OF status ON tasks
+    FOR EACH ROW EXECUTE FUNCTION kea_tasks_offer_expiry();
 
 -- The worker acting through the data API or the console: the `worker_id` claim of an `agent`
 -- token, null for anyone else (kea itself, the service role, merchants).

@@ -166,6 +166,17 @@ async fn the_root_is_a_valid_openapi_31_document_of_every_resource() {
         ("pos_ref", s(json!(["string", "null"]), None)),
         ("created_at", s(json!("string"), Some("date-time"))),
         ("updated_at", s(json!("string"), Some("date-time"))),
+        (
+            "decided_at",
+            s(json!(["string", "null"]), Some("date-time")),
+        ),
+        ("decision_reason", s(json!(["string", "null"]), None)),
+        (
+            "sent_to_pos_at",
+            s(json!(["string", "null"]), Some("date-time")),
+        ),
+        ("pos_error", s(json!(["string", "null"]), None)),
+        ("push_round", s(json!("integer"), Some("int32"))),
     ];
     let orders = &schemas["orders"];
     let props = orders["properties"].as_object().unwrap();

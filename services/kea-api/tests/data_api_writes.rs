@@ -971,6 +971,8 @@ async fn merchants_write_only_their_own_rows() {
 async fn agents_update_only_their_tasks_and_orders() {
     let f = fixture().await;
     let wanda = agent(WORKER_1);
+    // A verify_order task is finished by deciding its order, not by marking it done.
+    let before = snapshot(&f.db).await;
     let r = patch(
         &f.app,
         "/tasks?id=not.is.null",
@@ -980,16 +982,19 @@ async fn agents_update_only_their_tasks_and_orders() {
     )
     .await;
     assert_eq!(
-        (r.status, r.content_range()),
-        (StatusCode::NO_CONTENT, "0-0/*"),
+        (r.status, r.code().as_str()),
+        (StatusCode::BAD_REQUEST, "22023"),
         "{}",
         r.body
     );
-    assert_eq!(
-        sql(&f.db, "SELECT id, status FROM tasks ORDER BY id").await,
-        json!([{"id": TASK_1, "status": "completed"}, {"id": TASK_2, "status": "reserved"}])
+    assert!(
+        r.body
+            .contains("completed by approving or rejecting its order"),
+        "{}",
+        r.body
     );
-    // The order behind its task: confirmed or rejected only.
+    assert_eq!(snapshot(&f.db).await, before);
+    // The order behind its task: confirmed or rejected only; the task is then completed.
     let r = patch(
         &f.app,
         &format!("/orders?id=eq.{ORDER_C}"),
@@ -1002,6 +1007,10 @@ async fn agents_update_only_their_tasks_and_orders() {
     assert_eq!(
         sql(&f.db, "SELECT id, status FROM orders ORDER BY id").await,
         json!([{"id": ORDER_A, "status": "confirmed"}, {"id": ORDER_C, "status": "confirmed"}])
+    );
+    assert_eq!(
+        sql(&f.db, "SELECT id, status FROM tasks ORDER BY id").await,
+        json!([{"id": TASK_1, "status": "completed"}, {"id": TASK_2, "status": "reserved"}])
     );
     let before = snapshot(&f.db).await;
     let r = patch(
@@ -1019,7 +1028,8 @@ async fn agents_update_only_their_tasks_and_orders() {
         r.body
     );
     assert_eq!(snapshot(&f.db).await, before);
-    // Another's order: not matched, nothing changed.
+    // Once decided, the order is no longer the agent's to decide (its task is done); another's
+    // order is not even matched. Nothing changes.
     let r = patch(
         &f.app,
         "/orders?id=not.is.null",
@@ -1028,11 +1038,14 @@ async fn agents_update_only_their_tasks_and_orders() {
         r#"{"status": "rejected"}"#,
     )
     .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     assert_eq!(
-        sql(&f.db, "SELECT id, status FROM orders ORDER BY id").await,
-        json!([{"id": ORDER_A, "status": "confirmed"}, {"id": ORDER_C, "status": "rejected"}])
+        (r.status, r.code().as_str()),
+        (StatusCode::FORBIDDEN, "42501"),
+        "{}",
+        r.body
     );
+    assert!(r.body.contains("not this agent's to decide"), "{}", r.body);
+    assert_eq!(snapshot(&f.db).await, before);
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "UPDATE orders SET status = 'confirmed' WHERE id = '{ORDER_C}'"
     )))

@@ -214,18 +214,26 @@ describe('an agent', () => {
     assert.equal(other.data, null);
   });
 
-  test('a broad PATCH changes only the orders behind its tasks', async () => {
-    const ids = [order(3), order(4), order(9), order(1)];
+  test('a broad PATCH decides only the orders of the tasks it accepted', async () => {
+    // Ana holds order 3's verify task (accepted); 4 and 1 are not hers.
+    const ids = [order(3), order(4), order(1)];
     const before = await sqlRows(`SELECT id, status FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids]);
     try {
       const got = ok(await agent(ANA).from('orders').update({ status: 'rejected' }).in('id', ids).select('id,status'));
-      got.sort((a, b) => (a.id < b.id ? -1 : 1));
-      assert.deepEqual(got, [{ id: order(3), status: 'rejected' }, { id: order(9), status: 'rejected' }]);
+      assert.deepEqual(got, [{ id: order(3), status: 'rejected' }]);
       const after_ = await sqlRows(`SELECT id, status FROM orders WHERE id = ANY($1::uuid[]) ORDER BY id`, [ids]);
-      const expected = before.map((r) => ([order(3), order(9)].includes(r.id) ? { ...r, status: 'rejected' } : r));
+      const expected = before.map((r) => (r.id === order(3) ? { ...r, status: 'rejected' } : r));
       assert.deepEqual(after_, expected);
     } finally {
       for (const r of before) await sql(`UPDATE orders SET status = $2 WHERE id = $1`, [r.id, r.status]);
+      await sql(`UPDATE tasks SET status = 'assigned', finished_at = NULL WHERE order_id = $1`, [order(3)]);
     }
+  });
+
+  test('an order whose task is only offered is not the agent\'s to decide', async () => {
+    const before = await sqlRows(`SELECT id, status FROM orders WHERE id = $1`, [order(9)]);
+    const err = failed(await agent(ANA).from('orders').update({ status: 'rejected' }).eq('id', order(9)), 403, '42501');
+    assert.match(err.message, /not this agent's to decide/);
+    assert.deepEqual(await sqlRows(`SELECT id, status FROM orders WHERE id = $1`, [order(9)]), before);
   });
 });

@@ -271,18 +271,24 @@ def test_agent_rpc() -> None:
 
 
 def test_agent_broad_patch() -> None:
-    ids = [order(3), order(4), order(9), order(1)]
+    # Ana holds order 3's verify task (accepted); order 9's is only offered to her; 4 and 1 are
+    # not hers. A broad PATCH decides only what she holds.
+    ids = [order(3), order(4), order(1)]
     before = sql_rows("SELECT id, status FROM orders WHERE id = ANY(%s::uuid[]) ORDER BY id", [ids])
     try:
         got = agent(ANA).from_("orders").update({"status": "rejected"}).in_("id", ids).select("id,status").execute().data
-        assert sorted(got, key=lambda r: r["id"]) == [
-            {"id": order(3), "status": "rejected"},
-            {"id": order(9), "status": "rejected"},
-        ]
+        assert got == [{"id": order(3), "status": "rejected"}]
         after = sql_rows("SELECT id, status FROM orders WHERE id = ANY(%s::uuid[]) ORDER BY id", [ids])
-        assert after == [
-            {**r, "status": "rejected"} if r["id"] in (order(3), order(9)) else r for r in before
-        ]
+        assert after == [{**r, "status": "rejected"} if r["id"] == order(3) else r for r in before]
     finally:
         for r in before:
             sql("UPDATE orders SET status = %s WHERE id = %s", [r["status"], r["id"]])
+        sql("UPDATE tasks SET status = 'assigned', finished_at = NULL WHERE order_id = %s", [order(3)])
+
+
+def test_agent_cannot_decide_an_order_only_offered() -> None:
+    before = sql_rows("SELECT id, status FROM orders WHERE id = %s", [order(9)])
+    with pytest.raises(APIError) as e:
+        agent(ANA).from_("orders").update({"status": "rejected"}).eq("id", order(9)).execute()
+    assert e.value.code == "42501" and "not this agent's to decide" in (e.value.message or ""), repr(e.value)
+    assert sql_rows("SELECT id, status FROM orders WHERE id = %s", [order(9)]) == before
