@@ -340,7 +340,8 @@ BEGIN
     PERFORM pg_notify('kea_tasks', jsonb_build_object(
         'task', NEW.id,
         'status', NEW.status,
-        'workers', jsonb_strip_nulls(jsonb_build_array(old_worker, NEW.worker_id)))::text);
+        'workers', (SELECT coalesce(jsonb_agg(DISTINCT w), '[]')
+                      FROM unnest(ARRAY[old_worker, NEW.worker_id]) AS w WHERE w IS NOT NULL))::text);
     RETURN NULL;
 END
 $$;

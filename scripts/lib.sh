@@ -86,3 +86,20 @@ ensure_data_api_clients() {
   fi
   export KEA_DATA_API_PYTHON="$venv/bin/python"
 }
+
+# Headless Chromium (Debian's package) and playwright-core (tests/browser, `npm ci` from its lock
+# file) for the console's page tests (services/kea/tests/it/console.rs). Without them those tests
+# skip, saying so (and fail under CI).
+ensure_browser() {
+  if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+    echo "Installing Chromium (apt-get install chromium)..."
+    apt_install chromium fonts-dejavu-core || echo "Chromium could not be installed: the console's page tests will skip"
+  fi
+  local dir=tests/browser
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm not found: the console's page tests will skip"
+  elif [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "Installing the page tests' browser driver (npm ci in $dir)..."
+    (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)
+  fi
+}

@@ -25,11 +25,19 @@ pub struct TaskChange {
     #[serde(default)]
     pub status: Option<String>,
     /// The workers concerned (the old and the new holder, or the worker whose activity changed).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "ids")]
     pub workers: Vec<Uuid>,
     /// A worker's new activity.
     #[serde(default)]
     pub activity: Option<String>,
+}
+
+/// A list of worker ids, nulls (no holder) left out.
+fn ids<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Uuid>, D::Error> {
+    Ok(Vec::<Option<Uuid>>::deserialize(d)?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// The process's one listener and its subscribers.

@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(sign_out))
         .route("/activity", post(set_activity))
         .route("/fragments/tasks", get(tasks_fragment))
+        .route("/fragments/task/{id}", get(task_fragment))
         .route("/tasks/{id}/accept", post(accept))
         .route("/tasks/{id}/reject", post(reject))
         .route("/tasks/{id}/complete", post(complete))
@@ -81,7 +82,7 @@ fn page(status: StatusCode, markup: maud::Markup) -> Response {
     h.insert(
         "content-security-policy",
         HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'",
         ),
     );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
@@ -172,10 +173,16 @@ async fn form_session(
     Ok(session)
 }
 
+/// `?task=…&notice=…`; a task id that is not one selects nothing (links are typed by people too).
 #[derive(Debug, Deserialize)]
 struct HomeQuery {
+    #[serde(default, deserialize_with = "lenient_uuid")]
     task: Option<Uuid>,
     notice: Option<String>,
+}
+
+fn lenient_uuid<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Uuid>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.and_then(|s| Uuid::parse_str(s.trim()).ok()))
 }
 
 async fn home(
@@ -296,6 +303,25 @@ async fn tasks_fragment(
         Ok((open, done)) => page(
             StatusCode::OK,
             pages::task_list(&session, &open, &done, q.task),
+        ),
+        Err(e) => server_error(&e),
+    }
+}
+
+async fn task_fragment(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Response {
+    let session = match session_of(&state, &headers).await {
+        Ok(s) => s,
+        Err(_) => return (StatusCode::UNAUTHORIZED, "sign in first").into_response(),
+    };
+    match load_task(&state, session.worker_id, id).await {
+        Ok(Some(loaded)) => page(StatusCode::OK, pages::task_pane(&session, &loaded.view())),
+        Ok(None) => page(
+            StatusCode::NOT_FOUND,
+            maud::html! { p class="error" role="alert" { (NOT_YOURS) } },
         ),
         Err(e) => server_error(&e),
     }

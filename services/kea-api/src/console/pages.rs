@@ -34,6 +34,8 @@ fn layout(title: &str, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · kea console" }
+                // No icon to fetch.
+                link rel="icon" href="data:,";
                 link rel="stylesheet" href="/console/static/console.css";
                 script src="/console/static/console.js" defer {}
             }
@@ -274,6 +276,7 @@ pub fn task_pane(session: &Session, v: &TaskView<'_>) -> Markup {
         )
     });
     html! {
+        div class="pane" data-kind=(t.kind) data-status=(t.status) data-task-id=(t.id) {
         h2 { (kind_label(&t.kind)) @if let Some(s) = &t.store_name { " — " (s) } }
         p class="task-status" {
             @match t.status.as_str() {
@@ -356,11 +359,20 @@ pub fn task_pane(session: &Session, v: &TaskView<'_>) -> Markup {
                 @for (at, who, action, detail) in v.history {
                     li {
                         time datetime=(at.to_rfc3339()) { (at.format("%H:%M:%S")) }
-                        " " strong { (who.as_deref().unwrap_or("kea")) } " " (action.replace('_', " "))
+                        @match (action.as_str(), who.as_deref()) {
+                            // kea's routing acts on a worker; the worker is its object.
+                            ("offered" | "timed_out" | "rescinded", Some(w)) => {
+                                " " strong { "kea" } " " (action.replace('_', " ")) " — " (w)
+                            }
+                            _ => {
+                                " " strong { (who.as_deref().unwrap_or("kea")) } " " (action.replace('_', " "))
+                            }
+                        }
                         @if let Some(d) = describe(detail) { " — " (d) }
                     }
                 }
             }
+        }
         }
     }
 }

@@ -4,6 +4,7 @@
 mod call;
 mod cli;
 mod conformance;
+mod console;
 mod data_api_clients;
 mod dev;
 mod pipeline;
@@ -120,9 +121,15 @@ pub struct Server {
 impl Server {
     /// Starts `kea serve` on `database_url` with `auth_token` and waits until it answers.
     pub async fn start(database_url: &str, auth_token: &str) -> Self {
+        Self::start_with(database_url, auth_token, &[]).await
+    }
+
+    /// [`Server::start`] with more settings.
+    pub async fn start_with(database_url: &str, auth_token: &str, env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let child = kea()
             .arg("serve")
+            .envs(env.iter().copied())
             .env("DATABASE_URL", database_url)
             .env("KEA_LISTEN", format!("127.0.0.1:{port}"))
             .env("TWILIO_AUTH_TOKEN", auth_token)

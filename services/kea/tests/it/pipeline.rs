@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,17 +22,17 @@ use crate::kea;
 /// A POS that records each order once per idempotency key and can hold its first answer back
 /// (it has accepted the order but the worker does not know yet).
 #[derive(Clone, Default)]
-struct Pos {
+pub struct Pos {
     /// Every request's idempotency key, in arrival order.
-    requests: Arc<Mutex<Vec<String>>>,
+    pub requests: Arc<Mutex<Vec<String>>>,
     /// The orders the POS holds, by idempotency key.
-    orders: Arc<Mutex<BTreeMap<String, serde_json::Value>>>,
+    pub orders: Arc<Mutex<BTreeMap<String, serde_json::Value>>>,
     /// Hold the answer to the first request this long.
-    hold_first: Option<Duration>,
+    pub hold_first: Option<Duration>,
     /// Fail this many requests with 500 first (storing nothing), then accept.
-    fail_first: usize,
-    /// Refuse everything with 503 (a POS down for good).
-    down: bool,
+    pub fail_first: usize,
+    /// Refuse everything with 503 while set (a POS down until it is cleared).
+    pub down: Arc<AtomicBool>,
 }
 
 async fn pos_receive(State(pos): State<Pos>, headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -47,8 +48,9 @@ async fn pos_receive(State(pos): State<Pos>, headers: HeaderMap, body: Bytes) ->
         requests.push(key.clone());
         (requests.len() == 1, requests.len())
     };
-    if pos.down || seen <= pos.fail_first {
-        return if pos.down {
+    let down = pos.down.load(Ordering::SeqCst);
+    if down || seen <= pos.fail_first {
+        return if down {
             StatusCode::SERVICE_UNAVAILABLE
         } else {
             StatusCode::INTERNAL_SERVER_ERROR
@@ -73,7 +75,7 @@ async fn twilio_messages(State(count): State<Arc<Mutex<u32>>>) -> (StatusCode, S
 }
 
 /// Starts the POS and the Twilio stand-in; returns their base URLs.
-async fn start_peers(pos: Pos) -> (String, String, Arc<Mutex<u32>>) {
+pub async fn start_peers(pos: Pos) -> (String, String, Arc<Mutex<u32>>) {
     let texts = Arc::new(Mutex::new(0));
     let pos_app = axum::Router::new()
         .route("/pos", post(pos_receive))
@@ -102,7 +104,7 @@ fn import_store(database_url: &str, pos_url: &str) {
 }
 
 /// Imports the sample tonys-pizza with its `pos` section replaced by `pos`.
-fn import_store_with_pos(database_url: &str, pos: serde_json::Value) {
+pub fn import_store_with_pos(database_url: &str, pos: serde_json::Value) {
     let mut doc: serde_json::Value = serde_json::from_str(&crate::fixture("tonys-pizza")).unwrap();
     doc["pos"] = pos;
     let dir = tempfile::tempdir().unwrap();
@@ -124,14 +126,20 @@ async fn wait_for_first_push(pos: &Pos) {
 }
 
 /// A `kea worker` process, stopped with SIGTERM when dropped.
-struct Worker {
+pub struct Worker {
     child: Child,
 }
 
 impl Worker {
-    fn start(database_url: &str, twilio_url: &str) -> Self {
+    pub fn start(database_url: &str, twilio_url: &str) -> Self {
+        Self::start_with(database_url, twilio_url, &[])
+    }
+
+    /// [`Worker::start`] with more settings (`KEA_JOB_MAX_ATTEMPTS`, …).
+    pub fn start_with(database_url: &str, twilio_url: &str, env: &[(&str, &str)]) -> Self {
         let child = kea()
             .arg("worker")
+            .envs(env.iter().copied())
             .env("DATABASE_URL", database_url)
             .env("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000")
             .env("TWILIO_AUTH_TOKEN", "faults-token")
@@ -520,7 +528,7 @@ async fn a_pos_answering_500_three_times_then_200_gets_the_order_once() {
 async fn a_pos_down_for_good_fails_the_order_with_a_task_and_a_text() {
     let db = TestDb::new().await;
     let pos = Pos {
-        down: true,
+        down: Arc::new(AtomicBool::new(true)),
         ..Pos::default()
     };
     let (pos_url, twilio_url, texts) = start_peers(pos.clone()).await;

@@ -25,8 +25,8 @@
   window.setInterval(tick, 1000);
 
   async function refreshList() {
-    const r = await fetch("/console/fragments/tasks?task=" + encodeURIComponent(selected()),
-                          { credentials: "same-origin" });
+    const query = selected() ? "?task=" + encodeURIComponent(selected()) : "";
+    const r = await fetch("/console/fragments/tasks" + query, { credentials: "same-origin" });
     if (r.redirected || !r.ok) { window.location.assign("/console/login"); return; }
     const offersBefore = list.querySelectorAll("li.offer").length;
     list.innerHTML = await r.text();
@@ -35,23 +35,34 @@
     if (offersNow > offersBefore) announce("New task offered: " + list.querySelector("li.offer a").textContent.trim());
   }
 
-  function reloadPane() {
-    const id = selected();
-    window.location.assign("/console" + (id ? "?task=" + encodeURIComponent(id) : ""));
+  // Shows task `id` in the pane without leaving the page.
+  async function loadPane(id) {
+    const r = await fetch("/console/fragments/task/" + encodeURIComponent(id), { credentials: "same-origin" });
+    if (r.redirected || r.status === 401) { window.location.assign("/console/login"); return; }
+    if (!r.ok) return;
+    pane.innerHTML = await r.text();
+    main.dataset.task = id;
+    window.history.replaceState(null, "", "/console?task=" + encodeURIComponent(id));
+    tick();
   }
+
+  const typing = () => {
+    const el = document.activeElement;
+    return el && pane.contains(el) && ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName);
+  };
 
   const events = new EventSource("/console/events");
   events.addEventListener("tasks", (e) => {
     let change = {};
     try { change = JSON.parse(e.data); } catch (_) { /* a refresh is still right */ }
-    if (change.activity) { reloadPane(); return; }
-    // Nothing open yet and something arrived: show it whole.
-    if (!selected() && change.status === "reserved") { reloadPane(); return; }
-    if (change.task && change.task === selected() && !document.activeElement.closest("form")) {
-      reloadPane();
-      return;
-    }
     refreshList();
+    if (!change.task) return;
+    // Nothing open (or only finished work) and an offer arrived: open it. The open task changed:
+    // show it as it is now.
+    const open = pane.querySelector(".pane");
+    const finished = !open || ["completed", "canceled"].includes(open.dataset.status);
+    if (change.status === "reserved" && (!selected() || finished) && change.task !== selected()) loadPane(change.task);
+    else if (change.task === selected() && !typing()) loadPane(change.task);
   });
   events.addEventListener("refresh", () => refreshList());
 
