@@ -171,12 +171,21 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         config.public_url
     );
     println!(
-        "  workers:    order pipeline (decide, POS push, texts {})",
+        "  workers:    order pipeline (decide, POS push, texts {}) and the task router",
         match &args.jobs.twilio_api_base {
             _ if texts_logged => "printed to the log, not sent".to_owned(),
             Some(base) => format!("via {base}"),
             None => format!("via {}", kea_twilio::DEFAULT_API_BASE),
         }
+    );
+    println!(
+        "  console:    {}/console   (add an agent: echo 'a password' | kea agent add you@example.com --name You --stores {})",
+        config.public_url,
+        stores
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     );
     println!("Press Ctrl-C to stop.");
     println!();

@@ -483,7 +483,11 @@ async fn an_agent_verifies_corrects_and_approves_orders_and_takes_a_waiting_call
     b.shot("07-approved").await;
     {
         let requests = stack.pos.requests.lock().unwrap().clone();
-        assert_eq!(requests, std::slice::from_ref(&order), "one push, under the order's key");
+        assert_eq!(
+            requests,
+            std::slice::from_ref(&order),
+            "one push, under the order's key"
+        );
         let pushed = stack.pos.orders.lock().unwrap()[&order].clone();
         assert_eq!(pushed["order"]["total_cents"], cents, "{pushed}");
         assert_eq!(pushed["order"]["items"][0]["size"], "medium", "{pushed}");
@@ -862,4 +866,76 @@ async fn forged_forms_bad_sign_ins_and_other_agents_tasks_change_nothing() {
             .await
             .unwrap();
     assert_eq!(holder, ("reserved".to_owned(), ana_id));
+}
+
+/// How long after a low-confidence call hangs up its task shows in an available agent's console
+/// (the browser's clock against PostgreSQL's `calls.ended_at`, both this machine's). Run it with
+/// `cargo nextest run -p kea --run-ignored only -E 'test(offer_latency)'`; prints p50/p95.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check: run it on demand"]
+async fn offer_latency() {
+    let calls: usize = std::env::var("KEA_LATENCY_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(25);
+    let Some(stack) = Stack::start().await else {
+        return;
+    };
+    let Some(mut b) = Browser::start().await else {
+        return;
+    };
+    stack.add_agent(EMAIL, PASSWORD, &["--stores", "tonys-pizza"]);
+    let base = stack.server.url.clone();
+    b.send(json!({"cmd": "goto", "url": format!("{base}/console")}))
+        .await;
+    b.send(json!({"cmd": "fill", "label": "E-mail", "value": EMAIL}))
+        .await;
+    b.send(json!({"cmd": "fill", "label": "Password", "value": PASSWORD}))
+        .await;
+    b.click("Sign in").await;
+    b.click("Go available").await;
+    let mut millis = Vec::new();
+    for n in 0..calls {
+        let call = stack.call(
+            &format!("latency-{n}"),
+            &["a large pepperoni pizza"],
+            0.7,
+            "order_placed",
+        );
+        let shown = wait_offer(&mut b, &stack).await["at"].as_f64().unwrap();
+        let ended: f64 = sqlx::query_scalar(
+            "SELECT extract(epoch FROM ended_at)::float8 * 1000 FROM calls WHERE call_sid = $1",
+        )
+        .bind(&call)
+        .fetch_one(stack.pool())
+        .await
+        .unwrap();
+        millis.push(shown - ended);
+        // Done with it: the console clears it, ready for the next.
+        sqlx::query("UPDATE tasks SET status = 'canceled' WHERE call_sid = $1")
+            .bind(&call)
+            .execute(stack.pool())
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while b
+            .send(json!({"cmd": "count", "selector": "li.offer"}))
+            .await["count"]
+            != 0
+        {
+            assert!(Instant::now() < deadline, "the canceled offer stayed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    millis.sort_by(f64::total_cmp);
+    let at =
+        |q: f64| millis[((millis.len() as f64 * q).ceil() as usize).clamp(1, millis.len()) - 1];
+    println!(
+        "hang-up → offer in the console, {} calls: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
+        millis.len(),
+        at(0.5),
+        at(0.95),
+        at(1.0)
+    );
+    b.close().await;
 }
