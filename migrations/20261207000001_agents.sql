@@ -115,6 +115,8 @@ ALTER TABLE stores ADD COLUMN staff_phone text CHECK (staff_phone ~ '^\+[1-9][0-
 -- Orders: which push round the POS job is on. An agent who approves a `pos_failed` order starts
 -- a new round, so the push is queued again (the first round's job row is still in apalis.jobs).
 ALTER TABLE orders ADD COLUMN push_round integer NOT NULL DEFAULT 0;
+-- What the agent who rejected an order told the caller (the problem text carries it).
+ALTER TABLE orders ADD COLUMN rejection_reason text CHECK (length(rejection_reason) <= 300);
 
 -- The routing configuration, as TaskRouter's: queues of workers chosen by an expression over
 -- their attributes, and a workflow whose filters route tasks to queues with escalating targets.
@@ -538,8 +540,9 @@ BEGIN
         INSERT INTO task_events (task_id, order_id, worker_id, action, detail)
         SELECT id, OLD.id, agent,
                CASE WHEN NEW.status = 'confirmed' THEN 'order_approved' ELSE 'order_rejected' END,
-               jsonb_build_object('from', OLD.status, 'to', NEW.status,
-                                  'push_round', NEW.push_round)
+               jsonb_strip_nulls(jsonb_build_object('from', OLD.status, 'to', NEW.status,
+                                  'push_round', NEW.push_round,
+                                  'reason', NEW.rejection_reason))
           FROM tasks WHERE order_id = OLD.id AND worker_id = agent AND status = 'assigned'
                        AND kind IN ('verify_order', 'callback')
          LIMIT 1;
@@ -619,7 +622,7 @@ CREATE OR REPLACE VIEW api.orders WITH (security_invoker = true) AS
     SELECT id, call_sid, store_id, status, customer_name, customer_phone, fulfillment,
            delivery_address, subtotal_cents, tax_cents, delivery_fee_cents, total_cents,
            confidence, ready_at, pos_ref, created_at, updated_at, decided_at, decision_reason,
-           sent_to_pos_at, pos_error, push_round
+           sent_to_pos_at, pos_error, push_round, rejection_reason
     FROM orders;
 CREATE OR REPLACE VIEW api.workers WITH (security_invoker = true) AS
     SELECT id, name, attributes, activity, created_at, updated_at, capacity, contact, idle_since
@@ -683,8 +686,8 @@ CREATE POLICY agent_update ON tasks FOR UPDATE TO kea_agent
     WITH CHECK (worker_id = (SELECT kea_jwt_claim_uuid('worker_id'))
                 OR (worker_id IS NULL AND status = 'pending'));
 -- An agent decides the orders of the tasks it holds (the guard checks it holds one, assigned),
--- saying why when it rejects one.
-GRANT UPDATE (decision_reason) ON api.orders, orders TO kea_agent;
+-- saying why when it rejects one (texted to the caller).
+GRANT UPDATE (rejection_reason) ON api.orders, orders TO kea_agent;
 DROP POLICY agent_update ON orders;
 CREATE POLICY agent_update ON orders FOR UPDATE TO kea_agent
     USING (id IN (SELECT order_id FROM tasks))

@@ -105,27 +105,38 @@ pub fn receipt(t: &OrderText<'_>) -> String {
 
 /// Why kea could not place the order after all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Problem {
-    /// An agent rejected it.
-    Rejected,
+pub enum Problem<'a> {
+    /// An agent rejected it, saying why to the caller (or not).
+    Rejected(Option<&'a str>),
     /// The store's POS did not take it (an agent is phoning the store).
     PosFailed,
 }
 
 /// The text telling the caller their order did not go through, and what happens next.
 #[must_use]
-pub fn problem(t: &OrderText<'_>, problem: Problem) -> String {
+pub fn problem(t: &OrderText<'_>, problem: Problem<'_>) -> String {
     let total = dollars(t.total_cents);
+    let why = |reason: Option<&str>| {
+        reason
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| format!(" {}", r.trim_end_matches('.').to_owned() + "."))
+            .unwrap_or_default()
+    };
     match (problem, spanish(t)) {
-        (Problem::Rejected, false) => format!(
-            "{}: sorry, we could not accept your order ({total}). You have not been charged. \
+        (Problem::Rejected(reason), false) => format!(
+            "{}: sorry, we could not accept your order ({total}).{} You have not been charged. \
              Please call us at {} to order.",
-            t.store_name, t.store_phone
+            t.store_name,
+            why(reason),
+            t.store_phone
         ),
-        (Problem::Rejected, true) => format!(
-            "{}: lo sentimos, no pudimos aceptar su pedido ({total}). No se le ha cobrado. \
+        (Problem::Rejected(reason), true) => format!(
+            "{}: lo sentimos, no pudimos aceptar su pedido ({total}).{} No se le ha cobrado. \
              Llámenos al {} para pedir.",
-            t.store_name, t.store_phone
+            t.store_name,
+            why(reason),
+            t.store_phone
         ),
         (Problem::PosFailed, false) => format!(
             "{}: we're having trouble sending your order ({total}) to the kitchen. A team member \
@@ -201,7 +212,7 @@ mod tests {
         let r = receipt(&text("es-US", "pickup"));
         assert!(r.contains("Su pedido: 1 large Pepperoni Pizza"), "{r}");
         assert!(r.contains("Total $27.18"), "{r}");
-        let p = problem(&text("es-US", "pickup"), Problem::Rejected);
+        let p = problem(&text("es-US", "pickup"), Problem::Rejected(None));
         assert!(
             p.contains("no pudimos aceptar") && p.contains("+15550100001"),
             "{p}"
@@ -211,7 +222,12 @@ mod tests {
     #[test]
     fn problem_texts_say_what_happens_next() {
         let t = text("en-US", "pickup");
-        assert!(problem(&t, Problem::Rejected).contains("not been charged"));
+        assert!(problem(&t, Problem::Rejected(None)).contains("not been charged"));
+        let p = problem(&t, Problem::Rejected(Some(" We don't deliver that far ")));
+        assert!(
+            p.contains("($27.18). We don't deliver that far. You have not"),
+            "{p}"
+        );
         assert!(problem(&t, Problem::PosFailed).contains("calling the store"));
         assert!(problem(&t, Problem::PosFailed).contains("$27.18"));
     }

@@ -60,6 +60,8 @@ pub struct OrderRow {
     pub call_ended_at: Option<DateTime<Utc>>,
     /// The language the call was in (BCP 47), for texts to the caller.
     pub language: String,
+    /// What the agent who rejected the order said to the caller.
+    pub rejection_reason: Option<String>,
 }
 
 /// One row of `order_items`.
@@ -91,7 +93,8 @@ pub async fn load_order(pool: &PgPool, id: Uuid) -> Result<Option<PipelineOrder>
         "SELECT o.id, o.call_sid, o.store_id, o.status, o.customer_name, o.customer_phone,
                 o.fulfillment, o.delivery_address, o.subtotal_cents, o.tax_cents,
                 o.delivery_fee_cents, o.total_cents, o.confidence, o.ready_at, o.created_at,
-                c.ended_at AS call_ended_at, coalesce(c.language, 'en-US') AS language
+                c.ended_at AS call_ended_at, coalesce(c.language, 'en-US') AS language,
+                o.rejection_reason
          FROM orders o LEFT JOIN calls c ON c.call_sid = o.call_sid
          WHERE o.id = $1",
     )

@@ -34,7 +34,7 @@ pub async fn notify_order_problem(
         return Ok(());
     };
     let kind = match order.order.status.as_str() {
-        "rejected" => Problem::Rejected,
+        "rejected" => Problem::Rejected(order.order.rejection_reason.as_deref()),
         "pos_failed" => Problem::PosFailed,
         other => {
             tracing::info!(order.id = %job.order_id, status = %other, "order no longer has a problem");

@@ -217,16 +217,18 @@ async fn an_unsure_order_waits_for_an_agent_who_can_approve_or_reject_it() {
         !p.tasks(rejected).await.is_empty()
     })
     .await;
-    sqlx::query("UPDATE orders SET status = 'rejected' WHERE id = $1")
-        .bind(rejected)
-        .execute(p.db.pool())
-        .await
-        .unwrap();
-    p.wait_for("the rejection text", || async {
-        p.twilio
-            .sent()
-            .iter()
-            .any(|m| m.body.contains("could not accept"))
+    sqlx::query(
+        "UPDATE orders SET status = 'rejected', rejection_reason = 'We are out of dough tonight'
+         WHERE id = $1",
+    )
+    .bind(rejected)
+    .execute(p.db.pool())
+    .await
+    .unwrap();
+    p.wait_for("the rejection text, with the agent's reason", || async {
+        p.twilio.sent().iter().any(|m| {
+            m.body.contains("could not accept") && m.body.contains("We are out of dough tonight.")
+        })
     })
     .await;
     assert_eq!(

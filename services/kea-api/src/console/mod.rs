@@ -641,7 +641,7 @@ async fn reject_order(
     let result = kea_store::console::act_as_agent(
         &state.db,
         session.worker_id,
-        "UPDATE api.orders SET status = 'rejected', decision_reason = $2 WHERE id = $1",
+        "UPDATE api.orders SET status = 'rejected', rejection_reason = $2 WHERE id = $1",
         order,
         &reason,
     )
