@@ -79,6 +79,10 @@ pub fn render(g: &kea_store::pipeline::PipelineGauges) -> String {
     for (kind, n) in &g.open_tasks {
         let _ = writeln!(out, "kea_tasks_open{{kind=\"{}\"}} {n}", label(kind));
     }
+    family(&mut out, "kea_workers", "Agents by activity.");
+    for (activity, n) in &g.workers {
+        let _ = writeln!(out, "kea_workers{{activity=\"{}\"}} {n}", label(activity));
+    }
     out
 }
 
@@ -98,6 +102,7 @@ mod tests {
             ],
             orders: vec![("sent_to_pos".into(), 7)],
             open_tasks: vec![("callback".into(), 1)],
+            workers: vec![("available".into(), 3)],
         };
         let text = render(&g);
         assert!(text.contains("kea_jobs{job_type=\"push_order_to_pos\",status=\"Failed\"} 2\n"));
@@ -105,7 +110,14 @@ mod tests {
         assert!(text.contains("kea_jobs{job_type=\"weird\\\"type\",status=\"Done\"} 1\n"));
         assert!(text.contains("kea_orders{status=\"sent_to_pos\"} 7\n"));
         assert!(text.contains("kea_tasks_open{kind=\"callback\"} 1\n"));
-        for family in ["kea_jobs", "kea_jobs_dead", "kea_orders", "kea_tasks_open"] {
+        assert!(text.contains("kea_workers{activity=\"available\"} 3\n"));
+        for family in [
+            "kea_jobs",
+            "kea_jobs_dead",
+            "kea_orders",
+            "kea_tasks_open",
+            "kea_workers",
+        ] {
             assert!(
                 text.contains(&format!("# TYPE {family} gauge\n")),
                 "{family}"

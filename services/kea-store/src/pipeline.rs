@@ -406,6 +406,8 @@ pub struct PipelineGauges {
     pub orders: Vec<(String, i64)>,
     /// `(kind, tasks)` for tasks not yet completed or canceled.
     pub open_tasks: Vec<(String, i64)>,
+    /// `(activity, workers)`: agents available, busy, offline.
+    pub workers: Vec<(String, i64)>,
 }
 
 /// Counts jobs (with the dead-letter ones), orders and open tasks.
@@ -426,10 +428,14 @@ pub async fn gauges(pool: &PgPool) -> Result<PipelineGauges, StoreError> {
     )
     .fetch_all(pool)
     .await?;
+    let workers = sqlx::query_as("SELECT activity, count(*) FROM workers GROUP BY 1 ORDER BY 1")
+        .fetch_all(pool)
+        .await?;
     Ok(PipelineGauges {
         jobs,
         orders,
         open_tasks,
+        workers,
     })
 }
 

@@ -28,6 +28,14 @@ impl MockTwilio {
             .push_back(err);
     }
 
+    /// The next queued failure, if any.
+    fn next_failure(&self) -> Option<TwilioError> {
+        self.failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()
+    }
+
     /// The calls redirected so far, `(call_sid, twiml)`, in order.
     pub fn updated_calls(&self) -> Vec<(String, String)> {
         self.calls
@@ -48,12 +56,7 @@ impl MockTwilio {
 #[async_trait::async_trait]
 impl TwilioApi for MockTwilio {
     async fn send_message(&self, msg: OutboundMessage) -> Result<Message, TwilioError> {
-        if let Some(err) = self
-            .failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop_front()
-        {
+        if let Some(err) = self.next_failure() {
             return Err(err);
         }
         let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
@@ -72,12 +75,7 @@ impl TwilioApi for MockTwilio {
     }
 
     async fn update_call(&self, call_sid: &str, twiml: &str) -> Result<Call, TwilioError> {
-        if let Some(err) = self
-            .failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop_front()
-        {
+        if let Some(err) = self.next_failure() {
             return Err(err);
         }
         self.calls

@@ -94,6 +94,16 @@ impl Routing {
         .unwrap()
     }
 
+    /// Makes `worker` look idle for `interval` (`'1 hour'`): the longest idle is offered first.
+    async fn idle_for(&self, worker: Uuid, interval: &str) {
+        sqlx::query("UPDATE workers SET idle_since = now() - $2::interval WHERE id = $1")
+            .bind(worker)
+            .bind(interval)
+            .execute(self.pool())
+            .await
+            .unwrap();
+    }
+
     async fn holder(&self, task: Uuid) -> (String, Option<Uuid>) {
         sqlx::query_as("SELECT status, worker_id FROM tasks WHERE id = $1")
             .bind(task)
@@ -263,11 +273,7 @@ async fn the_store_s_own_agent_is_preferred_and_the_longest_idle_goes_first() {
     let second = r
         .worker("own, idle less", &["en"], &["tonys-pizza"], 1)
         .await;
-    sqlx::query("UPDATE workers SET idle_since = now() - interval '10 minutes' WHERE id = $1")
-        .bind(first)
-        .execute(r.pool())
-        .await
-        .unwrap();
+    r.idle_for(first, "10 minutes").await;
     let a = r.task("tonys-pizza", "en-US", 0).await;
     let b = r.task("tonys-pizza", "en-US", 0).await;
     let c = r.task("tonys-pizza", "en-US", 0).await;
@@ -346,11 +352,7 @@ async fn capacity_is_respected_and_busy_is_kea_s() {
 async fn an_offline_worker_s_offers_go_to_the_next_and_a_rejected_task_is_not_offered_back() {
     let r = Routing::new().await;
     let a = r.worker("a", &["en"], &["tonys-pizza"], 1).await;
-    sqlx::query("UPDATE workers SET idle_since = now() - interval '1 hour' WHERE id = $1")
-        .bind(a)
-        .execute(r.pool())
-        .await
-        .unwrap();
+    r.idle_for(a, "1 hour").await;
     let b = r.worker("b", &["en"], &["tonys-pizza"], 1).await;
     let t = r.task("tonys-pizza", "en-US", 0).await;
     r.route().await;
@@ -417,11 +419,7 @@ async fn an_offline_worker_s_offers_go_to_the_next_and_a_rejected_task_is_not_of
 async fn an_unanswered_offer_times_out_to_the_next_worker() {
     let r = Routing::new().await;
     let a = r.worker("a", &["en"], &["tonys-pizza"], 1).await;
-    sqlx::query("UPDATE workers SET idle_since = now() - interval '1 hour' WHERE id = $1")
-        .bind(a)
-        .execute(r.pool())
-        .await
-        .unwrap();
+    r.idle_for(a, "1 hour").await;
     let b = r.worker("b", &["en"], &["tonys-pizza"], 1).await;
     let t = r.task("tonys-pizza", "en-US", 0).await;
     r.route().await;

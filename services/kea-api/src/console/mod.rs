@@ -39,9 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/activity", post(set_activity))
         .route("/fragments/tasks", get(tasks_fragment))
         .route("/fragments/task/{id}", get(task_fragment))
-        .route("/tasks/{id}/accept", post(accept))
-        .route("/tasks/{id}/reject", post(reject))
-        .route("/tasks/{id}/complete", post(complete))
+        .route("/tasks/{id}/{action}", post(task_action))
         .route("/orders/{id}/approve", post(approve))
         .route("/orders/{id}/reject", post(reject_order))
         .route("/orders/{id}/lines", post(edit_lines))
@@ -95,6 +93,18 @@ fn redirect(to: &str) -> Response {
         r.headers_mut().insert(LOCATION, v);
     }
     r
+}
+
+/// Back to the console (on `task`), saying what was done: the post/redirect/get pattern, so a
+/// reload never sends the form again.
+fn redirect_with_notice(task: Option<Uuid>, notice: &str) -> Response {
+    let mut to = String::from("/console?");
+    if let Some(t) = task {
+        to.push_str(&format!("task={t}&"));
+    }
+    to.push_str("notice=");
+    to.extend(form_urlencoded::byte_serialize(notice.as_bytes()));
+    redirect(&to)
 }
 
 fn server_error(e: &dyn std::fmt::Display) -> Response {
@@ -424,15 +434,7 @@ async fn after_action(
             )
             .await
         }
-        Ok(_) => {
-            let mut to = String::from("/console?");
-            if let Some(t) = task {
-                to.push_str(&format!("task={t}&"));
-            }
-            to.push_str("notice=");
-            to.extend(form_urlencoded::byte_serialize(done.as_bytes()));
-            redirect(&to)
-        }
+        Ok(_) => redirect_with_notice(task, done),
         Err(StoreError::Db(sqlx::Error::Database(db))) => {
             let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
             let message = match pg.and_then(|p| p.hint()) {
@@ -518,65 +520,41 @@ async fn task_change(
     after_action(&state, &session, Some(id), result, done, NOT_YOURS).await
 }
 
-async fn accept(
+/// `POST /console/tasks/{id}/{accept|reject|complete}`: the agent's answer to an offer, or a
+/// callback or transfer it has finished (with a note for the record).
+async fn task_action(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    Path((id, action)): Path<(Uuid, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    task_change(
-        state,
-        headers,
-        body,
-        id,
-        "UPDATE api.tasks SET status = $2 WHERE id = $1 AND status = 'reserved'",
-        |_| Ok("assigned".to_owned()),
-        "Accepted: the task is yours.",
-    )
-    .await
-}
-
-async fn reject(
-    State(state): State<AppState>,
-    Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    task_change(
-        state,
-        headers,
-        body,
-        id,
-        "UPDATE api.tasks SET status = $2 WHERE id = $1 AND status = 'reserved'",
-        |_| Ok("pending".to_owned()),
-        "Rejected: the task goes to another agent.",
-    )
-    .await
-}
-
-async fn complete(
-    State(state): State<AppState>,
-    Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    task_change(
-        state,
-        headers,
-        body,
-        id,
-        "UPDATE api.tasks SET status = 'completed', reason = $2 WHERE id = $1 AND status = 'assigned'",
-        |f| {
-            let note = f.get("note").unwrap_or_default().trim();
-            if note.is_empty() {
-                Err("Say what happened before marking the task done.")
-            } else {
-                Ok(note.chars().take(500).collect())
-            }
-        },
-        "Done: the task is closed.",
-    )
-    .await
+    type Answer = fn(&FormFields) -> Result<String, &'static str>;
+    let (sql, value, done): (&'static str, Answer, &str) = match action.as_str() {
+        "accept" => (
+            "UPDATE api.tasks SET status = $2 WHERE id = $1 AND status = 'reserved'",
+            |_| Ok("assigned".to_owned()),
+            "Accepted: the task is yours.",
+        ),
+        "reject" => (
+            "UPDATE api.tasks SET status = $2 WHERE id = $1 AND status = 'reserved'",
+            |_| Ok("pending".to_owned()),
+            "Rejected: the task goes to another agent.",
+        ),
+        "complete" => (
+            "UPDATE api.tasks SET status = 'completed', reason = $2 WHERE id = $1 AND status = 'assigned'",
+            |f| {
+                let note = f.get("note").unwrap_or_default().trim();
+                if note.is_empty() {
+                    Err("Say what happened before marking the task done.")
+                } else {
+                    Ok(note.chars().take(500).collect())
+                }
+            },
+            "Done: the task is closed.",
+        ),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    task_change(state, headers, body, id, sql, value, done).await
 }
 
 /// The task a decision form was sent from (to come back to it).
@@ -788,19 +766,13 @@ async fn edit_lines(
     )
     .await
     {
-        Ok(()) => {
-            let notice = format!(
+        Ok(()) => redirect_with_notice(
+            task,
+            &format!(
                 "Order updated: the total is now {}.",
                 pages::money(price.total_cents)
-            );
-            let mut to = String::from("/console?");
-            if let Some(t) = task {
-                to.push_str(&format!("task={t}&"));
-            }
-            to.push_str("notice=");
-            to.extend(form_urlencoded::byte_serialize(notice.as_bytes()));
-            redirect(&to)
-        }
+            ),
+        ),
         Err(EditError::NotYours(_)) => refuse(
             "Accept the task before changing its order (and only while the order waits for a decision)."
                 .to_owned(),
