@@ -12,6 +12,9 @@ pub struct ReceiptLine<'a> {
     pub size: Option<&'a str>,
     /// The item's name.
     pub name: &'a str,
+    /// Its options as a kitchen reads them ("No Onions", "Extra Cheese"), for stores with
+    /// portions (other stores' receipts name items only, as before).
+    pub options: Vec<String>,
 }
 
 /// What a text about an order says.
@@ -52,9 +55,16 @@ fn spanish(t: &OrderText<'_>) -> bool {
 fn items(t: &OrderText<'_>) -> String {
     t.lines
         .iter()
-        .map(|l| match l.size {
-            Some(size) => format!("{} {} {}", l.quantity, size, l.name),
-            None => format!("{} {}", l.quantity, l.name),
+        .map(|l| {
+            let line = match l.size {
+                Some(size) => format!("{} {} {}", l.quantity, size, l.name),
+                None => format!("{} {}", l.quantity, l.name),
+            };
+            if l.options.is_empty() {
+                line
+            } else {
+                format!("{line} ({})", l.options.join(", "))
+            }
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -166,11 +176,13 @@ mod tests {
                     quantity: 1,
                     size: Some("large"),
                     name: "Pepperoni Pizza",
+                    options: Vec::new(),
                 },
                 ReceiptLine {
                     quantity: 2,
                     size: None,
                     name: "Garlic Knots",
+                    options: Vec::new(),
                 },
             ],
             total_cents: 2718,
@@ -216,6 +228,17 @@ mod tests {
         assert!(
             p.contains("no pudimos aceptar") && p.contains("+15550100001"),
             "{p}"
+        );
+    }
+
+    #[test]
+    fn a_receipt_names_the_options_it_was_given() {
+        let mut t = text("en-US", "pickup");
+        t.lines[0].options = vec!["No Onions".to_owned(), "Extra Cheese".to_owned()];
+        let r = receipt(&t);
+        assert!(
+            r.contains("1 large Pepperoni Pizza (No Onions, Extra Cheese), 2 Garlic Knots"),
+            "{r}"
         );
     }
 

@@ -9,7 +9,7 @@
 //! 2. The contract's JSON Schema (`store.schema.json`, compiled once), then serde: every
 //!    schema violation, or the one value serde could not read.
 //! 3. The semantic rules of `store.md` that a schema cannot express (duplicate skus, missing
-//!    modifier groups, time zones, …): every violation. [`Store::validate`] runs this stage
+//!    modifier groups, `includes` outside the item's groups, time zones, …): every violation. [`Store::validate`] runs this stage
 //!    alone on a store built in code.
 //!
 //! Paths are JSONPath-style, rooted at `$`: `$.menu.items[3].sku`.
@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::store::{
-    Fulfillment, Item, Menu, ModifierGroup, ModifierOption, OpeningHours, PosConfig, Size, Store,
-    Weekday, same_name,
+    Fulfillment, Item, Menu, ModifierGroup, ModifierOption, OpeningHours, Portion, Portions,
+    PosConfig, Size, Store, Weekday, same_name,
 };
 
 /// One thing wrong with a store file, and where.
@@ -223,6 +223,20 @@ fn schema_problems(instance: &Value) -> Vec<Problem> {
                     ));
                 }
             }
+            // Only `names` constrains its keys: to the language tags of `languages`.
+            ValidationErrorKind::PropertyNames { error } => {
+                let (path, message) = match error.instance().as_ref() {
+                    Value::String(key) if err.instance_path().as_str().ends_with("/names") => (
+                        key_path(&path, key),
+                        format!(
+                            "{} is not a language tag like `es` or `es-US`",
+                            short_json(error.instance())
+                        ),
+                    ),
+                    _ => (path, error.to_string()),
+                };
+                problems.push(Problem::new(path, message));
+            }
             ValidationErrorKind::Pattern { .. } => {
                 let schema_path = err.schema_path().as_str();
                 let hint = PATTERN_HINTS
@@ -289,7 +303,12 @@ fn descend_menu(key: &str, child: &Value, path: &str) -> Option<Problem> {
         }),
         "modifier_groups" => {
             blame_each::<ModifierGroup>(child, path, &|key, child, path| match key {
-                "options" => blame_each::<ModifierOption>(child, path, &no_descent),
+                "options" => {
+                    blame_each::<ModifierOption>(child, path, &|key, child, path| match key {
+                        "portions" => blame::<Portions>(child, path, &no_descent),
+                        _ => None,
+                    })
+                }
                 _ => None,
             })
         }
@@ -506,6 +525,7 @@ fn check_menu(menu: &Menu, problems: &mut Vec<Problem>) {
             skus.insert(&item.sku, index);
         }
         check_item(item, &path, &groups, problems);
+        check_includes(item, &path, menu, problems);
     }
     for (index, group) in menu.modifier_groups.iter().enumerate() {
         let path = index_path("$.menu.modifier_groups", index);
@@ -606,6 +626,55 @@ fn check_item(item: &Item, path: &str, groups: &HashMap<&str, usize>, problems: 
     }
 }
 
+/// `includes` may name only the item's own groups, only options of those groups, each once, and
+/// no more of a group's options than its `max` (they count toward it on every line).
+fn check_includes(item: &Item, path: &str, menu: &Menu, problems: &mut Vec<Problem>) {
+    let sku = &item.sku;
+    let includes_path = key_path(path, "includes");
+    for (group_id, options) in &item.includes {
+        let group_path = key_path(&includes_path, group_id);
+        if !item.modifier_groups.contains(group_id) {
+            problems.push(Problem::new(
+                group_path,
+                format!(
+                    "item `{sku}` includes options of modifier group `{group_id}`, which is not one of its modifier_groups ({})",
+                    quoted_list(item.modifier_groups.iter().map(String::as_str))
+                ),
+            ));
+            continue;
+        }
+        // A group the menu lacks is already reported at the item's `modifier_groups`.
+        let Some(group) = menu.group(group_id) else {
+            continue;
+        };
+        let mut distinct = 0_usize;
+        for (index, option) in options.iter().enumerate() {
+            let message = if options[..index].contains(option) {
+                format!(
+                    "item `{sku}` includes option `{option}` of modifier group `{group_id}` twice"
+                )
+            } else if group.option(option).is_none() {
+                format!(
+                    "item `{sku}` includes `{option}`, which is not an option of modifier group `{group_id}`"
+                )
+            } else {
+                distinct += 1;
+                continue;
+            };
+            problems.push(Problem::new(index_path(&group_path, index), message));
+        }
+        if usize::try_from(group.max).is_ok_and(|max| distinct > max) {
+            problems.push(Problem::new(
+                group_path,
+                format!(
+                    "item `{sku}` includes {distinct} options of modifier group `{group_id}`, more than its max of {}",
+                    group.max
+                ),
+            ));
+        }
+    }
+}
+
 fn check_group(group: &ModifierGroup, path: &str, problems: &mut Vec<Problem>) {
     let id = &group.id;
     if group.max == 0 {
@@ -660,6 +729,19 @@ fn check_group(group: &ModifierGroup, path: &str, problems: &mut Vec<Problem>) {
                     option.sku, option.price_cents
                 ),
             ));
+        }
+        for portion in [Portion::Light, Portion::Extra, Portion::Side] {
+            if let Some(cents) = option.portions.price(portion)
+                && cents < 0
+            {
+                problems.push(Problem::new(
+                    key_path(&key_path(&option_path, "portions"), portion.as_str()),
+                    format!(
+                        "option `{}` of modifier group `{id}` has a negative {portion} price ({cents}); prices must be 0 or more",
+                        option.sku
+                    ),
+                ));
+            }
         }
     }
 }
@@ -1185,10 +1267,10 @@ mod tests {
         ),
     ];
 
-    #[test]
-    fn validate_checks_stores_built_in_code() {
-        for (name, mutate, path, message) in VALIDATE_CASES {
-            let mut store = fixtures::store(fixtures::TONYS);
+    /// Each case mutates `fixture` and must give exactly its one problem.
+    fn check_validate_cases(fixture: &str, cases: &[Case<fn(&mut Store)>]) {
+        for (name, mutate, path, message) in cases {
+            let mut store = fixtures::store(fixture);
             mutate(&mut store);
             let problems = store
                 .validate()
@@ -1203,6 +1285,11 @@ mod tests {
                 problems[0].message
             );
         }
+    }
+
+    #[test]
+    fn validate_checks_stores_built_in_code() {
+        check_validate_cases(fixtures::TONYS, VALIDATE_CASES);
     }
 
     #[test]
@@ -1377,6 +1464,226 @@ mod tests {
         for (pointer, path) in cases {
             assert_eq!(pointer_to_path(&instance, pointer), path, "{pointer}");
         }
+    }
+
+    /// The rules on `names`, `portions` and `includes`, broken one at a time in the diner store
+    /// (`burger` is items[0], `cheddar-melt` items[1]; `toppings` is modifier_groups[0]).
+    const PORTION_CASES: &[Case<Mutation>] = &[
+        (
+            "includes a group the item lacks",
+            |v| v["menu"]["items"][1]["includes"]["sauce"] = json!(["ranch"]),
+            "$.menu.items[1].includes.sauce",
+            "item `cheddar-melt` includes options of modifier group `sauce`, which is not one of its modifier_groups (`cheese`, `toppings`)",
+        ),
+        (
+            "includes a group that does not exist",
+            |v| v["menu"]["items"][1]["includes"]["sides"] = json!(["fries"]),
+            "$.menu.items[1].includes.sides",
+            "item `cheddar-melt` includes options of modifier group `sides`, which is not one of its modifier_groups",
+        ),
+        (
+            "includes an option not in the group",
+            |v| v["menu"]["items"][0]["includes"]["toppings"][1] = json!("fries"),
+            "$.menu.items[0].includes.toppings[1]",
+            "item `burger` includes `fries`, which is not an option of modifier group `toppings`",
+        ),
+        (
+            "includes more options than the group's max",
+            |v| {
+                v["menu"]["items"][0]["includes"]["toppings"] =
+                    json!(["lettuce", "tomato", "onion", "pickles", "bacon"]);
+            },
+            "$.menu.items[0].includes.toppings",
+            "item `burger` includes 5 options of modifier group `toppings`, more than its max of 4",
+        ),
+        (
+            "includes two of a max-1 group",
+            |v| v["menu"]["items"][0]["includes"]["cheese"] = json!(["american", "swiss"]),
+            "$.menu.items[0].includes.cheese",
+            "item `burger` includes 2 options of modifier group `cheese`, more than its max of 1",
+        ),
+        (
+            "includes an option twice",
+            |v| v["menu"]["items"][0]["includes"]["toppings"][2] = json!("lettuce"),
+            "$.menu.items[0].includes.toppings",
+            "[\"lettuce\",\"tomato\",\"lettuce\"] has non-unique elements",
+        ),
+        (
+            "included sku that is not an id",
+            |v| v["menu"]["items"][0]["includes"]["toppings"][0] = json!("Lettuce"),
+            "$.menu.items[0].includes.toppings[0]",
+            "\"Lettuce\" is not a valid id",
+        ),
+        (
+            "includes that is not a map of lists",
+            |v| v["menu"]["items"][0]["includes"] = json!(["lettuce"]),
+            "$.menu.items[0].includes",
+            "is not of type \"object\"",
+        ),
+        (
+            "unknown portion",
+            |v| v["menu"]["modifier_groups"][0]["options"][3]["portions"]["double"] = json!(75),
+            "$.menu.modifier_groups[0].options[3].portions.double",
+            "unknown field `double`",
+        ),
+        (
+            "negative portion price",
+            |v| v["menu"]["modifier_groups"][0]["options"][3]["portions"]["extra"] = json!(-50),
+            "$.menu.modifier_groups[0].options[3].portions.extra",
+            "-50 is less than the minimum of 0",
+        ),
+        (
+            "portion price too large for i64",
+            |v| v["menu"]["modifier_groups"][0]["options"][3]["portions"]["light"] = json!(1e30),
+            "$.menu.modifier_groups[0].options[3].portions.light",
+            "expected i64",
+        ),
+        (
+            "names keyed by something other than a language tag",
+            |v| v["menu"]["items"][0]["names"] = json!({"spanish": "Hamburguesa"}),
+            "$.menu.items[0].names.spanish",
+            "\"spanish\" is not a language tag like `es` or `es-US`",
+        ),
+        (
+            "an empty name in a language",
+            |v| v["menu"]["modifier_groups"][0]["options"][2]["names"]["es"] = json!(""),
+            "$.menu.modifier_groups[0].options[2].names.es",
+            "is shorter than 1 character",
+        ),
+        (
+            "names on a group that is not a map",
+            |v| v["menu"]["modifier_groups"][0]["names"] = json!("Ingredientes"),
+            "$.menu.modifier_groups[0].names",
+            "is not of type \"object\"",
+        ),
+    ];
+
+    #[test]
+    fn portion_and_includes_errors_name_the_path_and_the_problem() {
+        let diner = sample(fixtures::DINER);
+        assert_eq!(problems_of(&diner), []);
+        for (name, mutate, path, message) in PORTION_CASES {
+            let mut store = diner.clone();
+            mutate(&mut store);
+            let problems = problems_of(&store);
+            assert_eq!(problems.len(), 1, "{name}: {problems:#?}");
+            assert_eq!(problems[0].path, *path, "{name}");
+            assert!(
+                problems[0].message.contains(message),
+                "{name}: {:?} should contain {message:?}",
+                problems[0].message
+            );
+        }
+    }
+
+    #[test]
+    fn includes_error_messages_in_full() {
+        let mut store = sample(fixtures::DINER);
+        store["menu"]["items"][1]["includes"]["sauce"] = json!(["ranch"]);
+        store["menu"]["items"][0]["includes"]["toppings"] = json!([
+            "lettuce",
+            "tomato",
+            "anchovies",
+            "onion",
+            "pickles",
+            "bacon"
+        ]);
+        assert_eq!(
+            problems_of(&store),
+            [
+                Problem::new(
+                    "$.menu.items[0].includes.toppings[2]",
+                    "item `burger` includes `anchovies`, which is not an option of modifier group `toppings`"
+                ),
+                Problem::new(
+                    "$.menu.items[0].includes.toppings",
+                    "item `burger` includes 5 options of modifier group `toppings`, more than its max of 4"
+                ),
+                Problem::new(
+                    "$.menu.items[1].includes.sauce",
+                    "item `cheddar-melt` includes options of modifier group `sauce`, which is not one of its modifier_groups (`cheese`, `toppings`)"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn includes_of_a_missing_group_is_reported_once() {
+        let mut store = sample(fixtures::DINER);
+        store["menu"]["items"][1]["modifier_groups"] = json!(["cheese", "toppings", "sides"]);
+        store["menu"]["items"][1]["includes"]["sides"] = json!(["fries"]);
+        let paths: Vec<String> = problems_of(&store).into_iter().map(|p| p.path).collect();
+        assert_eq!(paths, ["$.menu.items[1].modifier_groups[2]"]);
+    }
+
+    /// Rules on portions and includes that the schema enforces, for stores built in code.
+    const PORTION_VALIDATE_CASES: &[Case<fn(&mut Store)>] = &[
+        (
+            "negative portion price",
+            |s| s.menu.modifier_groups[0].options[4].portions.side = Some(-1),
+            "$.menu.modifier_groups[0].options[4].portions.side",
+            "option `bacon` of modifier group `toppings` has a negative side price (-1)",
+        ),
+        (
+            "an option included twice",
+            |s| {
+                if let Some(toppings) = s.menu.items[0].includes.get_mut("toppings") {
+                    toppings.push("tomato".into());
+                }
+            },
+            "$.menu.items[0].includes.toppings[3]",
+            "item `burger` includes option `tomato` of modifier group `toppings` twice",
+        ),
+        (
+            "includes an option of another group",
+            |s| {
+                s.menu.items[2]
+                    .includes
+                    .insert("pizza-toppings".into(), vec!["lettuce".into()]);
+            },
+            "$.menu.items[2].includes[\"pizza-toppings\"][0]",
+            "item `pizza` includes `lettuce`, which is not an option of modifier group `pizza-toppings`",
+        ),
+    ];
+
+    #[test]
+    fn validate_checks_portions_and_includes_built_in_code() {
+        check_validate_cases(fixtures::DINER, PORTION_VALIDATE_CASES);
+    }
+
+    /// The store files on disk: this repository's samples and, when the shared folder is next
+    /// to the repository, the scenario stores and the PIZZA store (read in place, never copied).
+    /// Each must parse, and its canonical form must parse back to the same store.
+    #[test]
+    fn store_files_on_disk_parse_and_round_trip() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut files = json_files(&root.join("tests/fixtures/stores"));
+        assert_eq!(files.len(), fixtures::ALL.len(), "{files:?}");
+        let shared = root.join("../shared");
+        if shared.is_dir() {
+            files.extend(json_files(&shared.join("scenarios/stores")));
+            files.extend(json_files(&shared.join("pizza")));
+        }
+        for file in &files {
+            let text = std::fs::read_to_string(file)
+                .unwrap_or_else(|err| panic!("{}: {err}", file.display()));
+            let store = Store::parse(&text)
+                .unwrap_or_else(|err| panic!("{} does not parse:\n{err}", file.display()));
+            let again = Store::from_json(&store.to_json());
+            assert_eq!(again.as_ref().ok(), Some(&store), "{}", file.display());
+        }
+    }
+
+    fn json_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+            .collect();
+        files.sort();
+        files
     }
 
     #[test]

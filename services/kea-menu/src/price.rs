@@ -4,10 +4,14 @@
 //! [`price_order`], so they can never disagree. All amounts are integer cents and every
 //! addition and multiplication is checked: a total that does not fit is [`PriceError::Overflow`],
 //! never a wrapped number.
+//!
+//! A line's modifier entries are `"<sku>"` or `"<portion>:<sku>"` (see [`Portion`]);
+//! [`resolve_modifiers`] turns them into priced [`ResolvedModifier`]s, the same ones the POS
+//! payload and the kitchen ticket show.
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Item, Menu, Store};
+use crate::store::{Item, Menu, ModifierOption, Portion, Store, kitchen_name};
 
 /// How the caller gets the order; delivery adds the store's fee and minimum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,8 +50,12 @@ pub struct OrderLine {
     pub size: Option<String>,
     /// How many of this exact item, at least 1.
     pub quantity: u32,
-    /// Chosen option skus; an option listed twice is charged twice and counts twice toward
-    /// its group's `max` ("extra extra cheese").
+    /// Chosen options: `"<sku>"` at regular portion or `"<portion>:<sku>"` (`"extra:cheese"`,
+    /// `"no:onions"`). Options the item includes appear only when their portion changes.
+    ///
+    /// In a store that [uses portions](Store::uses_portions) an option may appear once; in one
+    /// that does not, an option listed twice is charged twice and counts twice toward its
+    /// group's `max` ("extra extra cheese"), as before portions existed.
     #[serde(default)]
     pub modifiers: Vec<String>,
 }
@@ -118,12 +126,30 @@ pub enum PriceError {
     ModifierNotAllowed {
         /// The item.
         sku: String,
-        /// The option sku asked for.
+        /// The modifier entry as given on the line (`"anchovies"`, `"extra:anchovies"`).
         modifier: String,
         /// Option skus of all the item's groups.
         allowed: Vec<String>,
     },
-    /// More options were chosen from one group than its `max`.
+    /// The option was asked for at a `light`, `extra` or `side` portion that its `portions` do not
+    /// list. The dialog puts such an option on at regular portion and tells the caller; pricing
+    /// refuses it.
+    #[error("option `{sku}` is not offered at portion `{portion}` (its portions do not list it)")]
+    PortionNotOffered {
+        /// The option sku.
+        sku: String,
+        /// The portion asked for.
+        portion: Portion,
+    },
+    /// The option appears more than once on one line (twice, or at two portions), in a store
+    /// that [uses portions](Store::uses_portions).
+    #[error("option `{sku}` is on the line more than once; an option appears once, at one portion")]
+    DuplicateOption {
+        /// The option sku.
+        sku: String,
+    },
+    /// More options were chosen from one group than its `max` (counting included options the
+    /// caller did not remove).
     #[error("item `{sku}` allows at most {max} option(s) from modifier group `{group}`")]
     TooManyOptions {
         /// The item.
@@ -133,7 +159,8 @@ pub enum PriceError {
         /// The group's `max`.
         max: u32,
     },
-    /// A group with `min` ≥ 1 has fewer than `min` options chosen: the system must ask.
+    /// A group with `min` ≥ 1 has fewer than `min` options chosen (counting included options the
+    /// caller did not remove): the system must ask.
     #[error("item `{sku}` needs a choice from modifier group `{group}` (options: {})", list(.options))]
     RequiredGroupMissing {
         /// The item.
@@ -203,8 +230,8 @@ fn rounded_tax(subtotal_cents: i64, tax_rate_bps: u32) -> i128 {
 /// # Errors
 ///
 /// The first rule the order breaks, as a [`PriceError`] naming the line's sku: unknown item,
-/// zero quantity, size problems, modifier problems, fulfillment not offered, delivery minimum,
-/// or [`PriceError::Overflow`].
+/// zero quantity, size problems, modifier problems (see [`resolve_modifiers`], then each group's
+/// `max` and `min`), fulfillment not offered, delivery minimum, or [`PriceError::Overflow`].
 pub fn price_order(
     store: &Store,
     lines: &[OrderLine],
@@ -220,9 +247,10 @@ pub fn price_order(
             fulfillment,
         });
     }
+    let once = store.uses_portions();
     let lines = lines
         .iter()
-        .map(|line| price_line(&store.menu, line))
+        .map(|line| price_line(&store.menu, line, once))
         .collect::<Result<Vec<_>, _>>()?;
     let subtotal_cents = lines
         .iter()
@@ -256,7 +284,7 @@ pub fn price_order(
     })
 }
 
-fn price_line(menu: &Menu, line: &OrderLine) -> Result<PricedLine, PriceError> {
+fn price_line(menu: &Menu, line: &OrderLine, once: bool) -> Result<PricedLine, PriceError> {
     let item = menu
         .item(&line.sku)
         .ok_or_else(|| PriceError::UnknownItem {
@@ -268,32 +296,28 @@ fn price_line(menu: &Menu, line: &OrderLine) -> Result<PricedLine, PriceError> {
         });
     }
     let mut unit_price_cents = base_price(item, line.size.as_deref())?;
-
-    // How many options were chosen from each of the item's groups, by position in its list.
-    let mut chosen = vec![0_usize; item.modifier_groups.len()];
-    for modifier in &line.modifiers {
-        // An option sku is unique within a group only; if two of the item's groups share one,
-        // the first group listed on the item takes it.
-        let (position, option) = item
-            .modifier_groups
-            .iter()
-            .enumerate()
-            .find_map(|(position, id)| Some((position, menu.group(id)?.option(modifier)?)))
-            .ok_or_else(|| PriceError::ModifierNotAllowed {
-                sku: item.sku.clone(),
-                modifier: modifier.clone(),
-                allowed: allowed_options(menu, item),
-            })?;
-        chosen[position] += 1;
+    let modifiers = resolve(menu, item, &line.modifiers, once)?;
+    for modifier in &modifiers {
         unit_price_cents = unit_price_cents
-            .checked_add(option.price_cents)
+            .checked_add(modifier.price_cents)
             .ok_or(PriceError::Overflow)?;
     }
-    for (id, &count) in item.modifier_groups.iter().zip(&chosen) {
+    for id in &item.modifier_groups {
         // A validated store has every group; an unknown id offers nothing and requires nothing.
         let Some(group) = menu.group(id) else {
             continue;
         };
+        let in_group = || modifiers.iter().filter(|m| m.group_id == group.id);
+        // Entries at any portion but `no` count; so do included options the line does not
+        // mention (one it mentions is counted, or not, by its entry).
+        let listed = in_group().filter(|m| m.portion != Portion::No).count();
+        let kept = item.includes.get(id).map_or(0, |skus| {
+            skus.iter()
+                .filter(|sku| group.option(sku).is_some())
+                .filter(|sku| !in_group().any(|m| m.sku == **sku))
+                .count()
+        });
+        let count = listed + kept;
         if usize::try_from(group.max).is_ok_and(|max| count > max) {
             return Err(PriceError::TooManyOptions {
                 sku: item.sku.clone(),
@@ -316,6 +340,130 @@ fn price_line(menu: &Menu, line: &OrderLine) -> Result<PricedLine, PriceError> {
         unit_price_cents,
         line_total_cents,
     })
+}
+
+/// One modifier entry of an order line, resolved against the item's groups and priced: what the
+/// POS payload and the kitchen ticket show for it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ResolvedModifier {
+    /// The group the option was taken from: the first of the item's groups that has it.
+    pub group_id: String,
+    /// The option's sku.
+    pub sku: String,
+    /// The portion asked for.
+    pub portion: Portion,
+    /// The option's name.
+    pub name: String,
+    /// The option at its portion, for a kitchen ticket: `"Extra Cheese"`, `"No Onions"`; see
+    /// [`kitchen_name`].
+    pub kitchen_name: String,
+    /// What this entry adds to the unit price (0 for `no`, and for included options except at
+    /// `extra`).
+    pub price_cents: i64,
+    /// Whether the item comes with this option (its `includes` lists it).
+    pub included: bool,
+}
+
+impl ResolvedModifier {
+    /// The line entry this stands for, in canonical form (`"extra:cheese"`, `"onions"`).
+    #[must_use]
+    pub fn modifier(&self) -> String {
+        self.portion.modifier(&self.sku)
+    }
+}
+
+/// Resolves a line's modifier entries (`"<sku>"`, `"<portion>:<sku>"`) for `item`, in the order
+/// given, with what each adds to the unit price as `store.md`'s pricing says:
+///
+/// - an added option: `price_cents` at regular portion, `portions[p]` at `light`/`extra`/`side`;
+/// - an included option: 0 at regular, `light`, `side` or `no`; at `extra`,
+///   `portions.extra − price_cents`, not below 0;
+/// - `no:` an option the item does not include: 0 (a kitchen instruction, kept).
+///
+/// This checks each entry, not the line as a whole: groups' `min` and `max` are checked by
+/// [`price_order`], so a line still being taken (a required group not yet asked) resolves.
+///
+/// # Errors
+///
+/// In entry order: [`PriceError::ModifierNotAllowed`] for an option that is in none of the
+/// item's groups; [`PriceError::DuplicateOption`] for an option that appears a second time, when
+/// the store [uses portions](Store::uses_portions); [`PriceError::PortionNotOffered`] for a
+/// `light`/`extra`/`side` portion the option does not list (`no` is always offered);
+/// [`PriceError::Overflow`] for a price difference that does not fit.
+pub fn resolve_modifiers(
+    store: &Store,
+    item: &Item,
+    modifiers: &[String],
+) -> Result<Vec<ResolvedModifier>, PriceError> {
+    resolve(&store.menu, item, modifiers, store.uses_portions())
+}
+
+/// [`resolve_modifiers`] with [`Store::uses_portions`] computed once per order: `once` says
+/// whether an option may appear only once on a line.
+fn resolve(
+    menu: &Menu,
+    item: &Item,
+    modifiers: &[String],
+    once: bool,
+) -> Result<Vec<ResolvedModifier>, PriceError> {
+    let mut resolved: Vec<ResolvedModifier> = Vec::with_capacity(modifiers.len());
+    for modifier in modifiers {
+        let (portion, sku) = Portion::parse_modifier(modifier);
+        let (group, option) =
+            menu.option_of_item(item, sku)
+                .ok_or_else(|| PriceError::ModifierNotAllowed {
+                    sku: item.sku.clone(),
+                    modifier: modifier.clone(),
+                    allowed: allowed_options(menu, item),
+                })?;
+        if once
+            && resolved
+                .iter()
+                .any(|earlier| earlier.group_id == group.id && earlier.sku == option.sku)
+        {
+            return Err(PriceError::DuplicateOption {
+                sku: option.sku.clone(),
+            });
+        }
+        let included = item.includes_option(&group.id, &option.sku);
+        resolved.push(ResolvedModifier {
+            group_id: group.id.clone(),
+            sku: option.sku.clone(),
+            portion,
+            name: option.name.clone(),
+            kitchen_name: kitchen_name(portion, &option.name),
+            price_cents: option_price(option, portion, included)?,
+            included,
+        });
+    }
+    Ok(resolved)
+}
+
+/// What one option at one portion adds to the unit price; see [`resolve_modifiers`].
+fn option_price(
+    option: &ModifierOption,
+    portion: Portion,
+    included: bool,
+) -> Result<i64, PriceError> {
+    let listed = || {
+        option
+            .portions
+            .price(portion)
+            .ok_or_else(|| PriceError::PortionNotOffered {
+                sku: option.sku.clone(),
+                portion,
+            })
+    };
+    match (portion, included) {
+        (Portion::No, _) | (Portion::Regular, true) => Ok(0),
+        (Portion::Regular, false) => Ok(option.price_cents),
+        (Portion::Extra, true) => listed()?
+            .checked_sub(option.price_cents)
+            .map(|more| more.max(0))
+            .ok_or(PriceError::Overflow),
+        (Portion::Light | Portion::Side, true) => listed().map(|_| 0),
+        (Portion::Light | Portion::Extra | Portion::Side, false) => listed(),
+    }
 }
 
 /// The item's price before options: the chosen (or default) size's, else its own.
@@ -1007,19 +1155,707 @@ mod tests {
         }
     }
 
+    /// (rule, item, size, modifiers, expected unit price or error), for the diner store: the
+    /// burger (899) comes with lettuce, tomato, onion and american; see `fixtures::DINER`.
+    type PortionCase = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        &'static [&'static str],
+        Want,
+    );
+
+    /// What a line should price to, written so the case tables can be constants.
+    #[derive(Debug, Clone, Copy)]
+    enum Want {
+        /// This unit price.
+        Unit(i64),
+        /// [`PriceError::PortionNotOffered`] for this option and portion.
+        NotOffered(&'static str, Portion),
+        /// [`PriceError::DuplicateOption`] for this option.
+        Duplicate(&'static str),
+        /// [`PriceError::TooManyOptions`] for this item, group and max.
+        TooMany(&'static str, &'static str, u32),
+    }
+
+    impl Want {
+        fn result(self) -> Result<i64, PriceError> {
+            match self {
+                Want::Unit(cents) => Ok(cents),
+                Want::NotOffered(sku, portion) => Err(PriceError::PortionNotOffered {
+                    sku: sku.into(),
+                    portion,
+                }),
+                Want::Duplicate(sku) => Err(PriceError::DuplicateOption { sku: sku.into() }),
+                Want::TooMany(sku, group, max) => Err(PriceError::TooManyOptions {
+                    sku: sku.into(),
+                    group: group.into(),
+                    max,
+                }),
+            }
+        }
+    }
+
+    const BURGER_OPTIONS: [&str; 12] = [
+        "lettuce", "tomato", "onion", "pickles", "bacon", "american", "swiss", "cheddar", "ranch",
+        "mayo", "bacon", "fries",
+    ];
+
+    const PORTION_CASES: &[PortionCase] = &[
+        // an added option: price_cents at regular, portions[p] at light/extra/side
+        (
+            "added at regular",
+            "burger",
+            None,
+            &["pickles"],
+            Want::Unit(899 + 25),
+        ),
+        (
+            "added at regular, with portions",
+            "burger",
+            None,
+            &["bacon"],
+            Want::Unit(899 + 200),
+        ),
+        (
+            "added light",
+            "burger",
+            None,
+            &["light:pickles"],
+            Want::Unit(899 + 20),
+        ),
+        (
+            "added extra",
+            "burger",
+            None,
+            &["extra:bacon"],
+            Want::Unit(899 + 300),
+        ),
+        (
+            "added on the side",
+            "burger",
+            None,
+            &["side:ranch"],
+            Want::Unit(899 + 75),
+        ),
+        (
+            "added extra, cheaper than regular",
+            "burger",
+            None,
+            &["no:american", "extra:cheddar"],
+            Want::Unit(899 + 50),
+        ),
+        (
+            "pizza light cheese",
+            "pizza",
+            Some("large"),
+            &["light:mozzarella"],
+            Want::Unit(1500 + 150),
+        ),
+        (
+            "pizza extra cheese",
+            "pizza",
+            Some("large"),
+            &["extra:mozzarella"],
+            Want::Unit(1500 + 300),
+        ),
+        (
+            "added light, not listed",
+            "burger",
+            None,
+            &["light:tomato"],
+            Want::NotOffered("tomato", Portion::Light),
+        ),
+        (
+            "added extra, no portions",
+            "burger",
+            None,
+            &["extra:swiss"],
+            Want::NotOffered("swiss", Portion::Extra),
+        ),
+        (
+            "added on the side, not listed",
+            "pizza",
+            None,
+            &["side:mozzarella"],
+            Want::NotOffered("mozzarella", Portion::Side),
+        ),
+        // an included option: 0 at regular, light, side or no; at extra, portions.extra − price_cents
+        (
+            "included, not mentioned",
+            "burger",
+            None,
+            &[],
+            Want::Unit(899),
+        ),
+        (
+            "included, listed at regular",
+            "burger",
+            None,
+            &["tomato", "lettuce"],
+            Want::Unit(899),
+        ),
+        (
+            "included light",
+            "burger",
+            None,
+            &["light:lettuce"],
+            Want::Unit(899),
+        ),
+        (
+            "included on the side",
+            "burger",
+            None,
+            &["side:tomato"],
+            Want::Unit(899),
+        ),
+        (
+            "included removed",
+            "burger",
+            None,
+            &["no:onion"],
+            Want::Unit(899),
+        ),
+        (
+            "included removed, priced option",
+            "burger",
+            None,
+            &["no:tomato"],
+            Want::Unit(899),
+        ),
+        (
+            "included extra",
+            "burger",
+            None,
+            &["extra:tomato"],
+            Want::Unit(899 + (100 - 50)),
+        ),
+        (
+            "included extra of a free option",
+            "burger",
+            None,
+            &["extra:american"],
+            Want::Unit(899 + 75),
+        ),
+        (
+            "included extra, below the price, is free",
+            "cheddar-melt",
+            None,
+            &["extra:cheddar"],
+            Want::Unit(999),
+        ),
+        (
+            "included extra, not listed",
+            "burger",
+            None,
+            &["extra:onion"],
+            Want::NotOffered("onion", Portion::Extra),
+        ),
+        (
+            "included light, not listed",
+            "burger",
+            None,
+            &["light:onion"],
+            Want::NotOffered("onion", Portion::Light),
+        ),
+        (
+            "included extra pepperoni on a supreme",
+            "supreme",
+            Some("large"),
+            &["extra:pepperoni"],
+            Want::Unit(1800 + 150),
+        ),
+        // no: an option the item does not include is a kitchen instruction
+        (
+            "no: of an option not included",
+            "burger",
+            None,
+            &["no:pickles"],
+            Want::Unit(899),
+        ),
+        (
+            "no: of an option without portions",
+            "burger",
+            None,
+            &["no:swiss", "no:fries"],
+            Want::Unit(899),
+        ),
+        (
+            "no: of a free-choice option on a pizza",
+            "pizza",
+            None,
+            &["no:olives"],
+            Want::Unit(1000),
+        ),
+        // an option appears at most once on a line, at one portion
+        (
+            "the same option twice",
+            "burger",
+            None,
+            &["pickles", "pickles"],
+            Want::Duplicate("pickles"),
+        ),
+        (
+            "regular and extra",
+            "burger",
+            None,
+            &["bacon", "extra:bacon"],
+            Want::Duplicate("bacon"),
+        ),
+        (
+            "light and extra",
+            "pizza",
+            None,
+            &["light:mozzarella", "extra:mozzarella"],
+            Want::Duplicate("mozzarella"),
+        ),
+        (
+            "removed and added back",
+            "burger",
+            None,
+            &["no:onion", "onion"],
+            Want::Duplicate("onion"),
+        ),
+        (
+            "no twice",
+            "burger",
+            None,
+            &["no:onion", "no:onion"],
+            Want::Duplicate("onion"),
+        ),
+        // the first of the item's groups is meant for a shared sku
+        (
+            "shared sku: the first group",
+            "burger",
+            None,
+            &["extra:bacon", "fries"],
+            Want::Unit(899 + 300 + 299),
+        ),
+        // substitution: a removal and an addition
+        (
+            "substitution",
+            "burger",
+            None,
+            &["no:american", "swiss"],
+            Want::Unit(899 + 50),
+        ),
+        // counting: any portion but no counts; included options not removed count
+        (
+            "min satisfied by an include",
+            "burger",
+            None,
+            &["no:onion"],
+            Want::Unit(899),
+        ),
+        (
+            "min satisfied by an include at extra",
+            "burger",
+            None,
+            &["extra:american"],
+            Want::Unit(899 + 75),
+        ),
+        (
+            "max counts includes",
+            "burger",
+            None,
+            &["pickles", "bacon"],
+            Want::TooMany("burger", "toppings", 4),
+        ),
+        (
+            "max counts an added option against an include",
+            "burger",
+            None,
+            &["swiss"],
+            Want::TooMany("burger", "cheese", 1),
+        ),
+        (
+            "max counts includes at another portion once",
+            "burger",
+            None,
+            &["extra:tomato", "light:lettuce", "pickles"],
+            Want::Unit(899 + 50 + 25),
+        ),
+        (
+            "a removal frees a place",
+            "burger",
+            None,
+            &["no:onion", "pickles", "bacon"],
+            Want::Unit(899 + 25 + 200),
+        ),
+        (
+            "no: entries count toward nothing",
+            "pizza",
+            None,
+            &["mozzarella", "pepperoni", "olives", "no:mushrooms"],
+            Want::Unit(1000 + 150 + 200 + 100),
+        ),
+        (
+            "extra counts like regular",
+            "pizza",
+            None,
+            &["extra:mozzarella", "extra:pepperoni", "olives", "mushrooms"],
+            Want::TooMany("pizza", "pizza-toppings", 3),
+        ),
+        (
+            "supreme: includes fill the group",
+            "supreme",
+            None,
+            &["mozzarella", "mushrooms"],
+            Want::TooMany("supreme", "pizza-toppings", 3),
+        ),
+        (
+            "supreme: one more fits",
+            "supreme",
+            None,
+            &["light:mozzarella"],
+            Want::Unit(1300 + 150),
+        ),
+        (
+            "supreme: swap olives for two",
+            "supreme",
+            None,
+            &["no:olives", "mozzarella", "mushrooms"],
+            Want::Unit(1300 + 150 + 100),
+        ),
+    ];
+
+    #[test]
+    fn portions_and_includes_price_as_the_contract_says() {
+        let store = fixtures::store(fixtures::DINER);
+        for (rule, sku, size, modifiers, expected) in PORTION_CASES {
+            let got = price_order(
+                &store,
+                &[line(sku, *size, 1, modifiers)],
+                FulfillmentKind::Pickup,
+            )
+            .map(|price| price.lines[0].unit_price_cents);
+            assert_eq!(got, expected.result(), "{rule}: {sku} {modifiers:?}");
+        }
+    }
+
+    #[test]
+    fn removing_a_required_include_asks_again() {
+        let store = fixtures::store(fixtures::DINER);
+        let got = price_order(
+            &store,
+            &[line("burger", None, 1, &["no:american"])],
+            FulfillmentKind::Pickup,
+        );
+        let error = PriceError::RequiredGroupMissing {
+            sku: "burger".into(),
+            group: "cheese".into(),
+            options: strings(&["american", "swiss", "cheddar"]),
+        };
+        assert_eq!(got, Err(error));
+    }
+
+    #[test]
+    fn unknown_options_are_still_refused_at_any_portion() {
+        let store = fixtures::store(fixtures::DINER);
+        for modifier in [
+            "anchovies",
+            "extra:anchovies",
+            "no:anchovies",
+            "foo:bacon",
+            "mozzarella",
+        ] {
+            let got = price_order(
+                &store,
+                &[line("burger", None, 1, &[modifier])],
+                FulfillmentKind::Pickup,
+            );
+            let error = PriceError::ModifierNotAllowed {
+                sku: "burger".into(),
+                modifier: modifier.into(),
+                allowed: strings(&BURGER_OPTIONS),
+            };
+            assert_eq!(got, Err(error), "{modifier}");
+        }
+    }
+
+    #[test]
+    fn portion_errors_say_what_is_wrong() {
+        let cases = [
+            (
+                PriceError::PortionNotOffered {
+                    sku: "onion".into(),
+                    portion: Portion::Extra,
+                },
+                "option `onion` is not offered at portion `extra` (its portions do not list it)",
+            ),
+            (
+                PriceError::DuplicateOption {
+                    sku: "bacon".into(),
+                },
+                "option `bacon` is on the line more than once; an option appears once, at one portion",
+            ),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.to_string(), message);
+        }
+    }
+
+    #[test]
+    fn a_diner_order_hand_checked() {
+        let store = fixtures::store(fixtures::DINER);
+        let order = [
+            // 899 + extra tomato (100 − 50) + side of ranch 75, no onion
+            line(
+                "burger",
+                None,
+                2,
+                &["extra:tomato", "no:onion", "side:ranch"],
+            ),
+            // 1800 + extra mozzarella 300, no olives (included)
+            line(
+                "supreme",
+                Some("large"),
+                1,
+                &["extra:mozzarella", "no:olives"],
+            ),
+        ];
+        let price = price_order(&store, &order, FulfillmentKind::Delivery);
+        assert_eq!(
+            price,
+            Ok(Price {
+                lines: vec![
+                    PricedLine {
+                        unit_price_cents: 1024,
+                        line_total_cents: 2048
+                    },
+                    PricedLine {
+                        unit_price_cents: 2100,
+                        line_total_cents: 2100
+                    },
+                ],
+                subtotal_cents: 4148,
+                tax_cents: 415, // 414.8
+                delivery_fee_cents: 300,
+                total_cents: 4863,
+            })
+        );
+    }
+
+    /// A store without portions or includes behaves as before: the entries of one option are
+    /// each charged and each counted, and `no:` is a free kitchen instruction.
+    #[test]
+    fn stores_without_portions_price_as_before() {
+        let tonys = fixtures::store(fixtures::TONYS);
+        assert!(!tonys.uses_portions());
+        let cases: &[PortionCase] = &[
+            (
+                "listed twice, charged twice",
+                "pizza-cheese",
+                Some("small"),
+                &["extra-cheese", "extra-cheese"],
+                Want::Unit(1099 + 175 + 175),
+            ),
+            (
+                "listed three times",
+                "pizza-cheese",
+                Some("small"),
+                &["mushrooms", "mushrooms", "mushrooms"],
+                Want::Unit(1099 + 3 * 175),
+            ),
+            (
+                "listed twice, counted twice",
+                "pizza-cheese",
+                Some("small"),
+                &["thin-crust", "thin-crust"],
+                Want::TooMany("pizza-cheese", "crust", 1),
+            ),
+            (
+                "no: is free and counts toward nothing",
+                "pizza-cheese",
+                Some("small"),
+                &["thin-crust", "no:onions", "no:stuffed-crust"],
+                Want::Unit(1099),
+            ),
+            (
+                "an option and its removal",
+                "pizza-cheese",
+                Some("small"),
+                &["onions", "no:onions"],
+                Want::Unit(1099 + 175),
+            ),
+            (
+                "no portion is listed",
+                "pizza-cheese",
+                Some("small"),
+                &["extra:mushrooms"],
+                Want::NotOffered("mushrooms", Portion::Extra),
+            ),
+        ];
+        for (rule, sku, size, modifiers, expected) in cases {
+            let got = price_order(
+                &tonys,
+                &[line(sku, *size, 1, modifiers)],
+                FulfillmentKind::Pickup,
+            )
+            .map(|price| price.lines[0].unit_price_cents);
+            assert_eq!(got, expected.result(), "{rule}: {sku} {modifiers:?}");
+        }
+    }
+
+    #[test]
+    fn resolved_modifiers_name_price_and_place_each_entry() {
+        let store = fixtures::store(fixtures::DINER);
+        let Some(burger) = store.menu.item("burger") else {
+            panic!("the diner has a burger");
+        };
+        let entries = strings(&[
+            "extra:bacon",
+            "no:onion",
+            "side:ranch",
+            "tomato",
+            "no:pickles",
+            "extra:american",
+            "fries",
+        ]);
+        let got = resolve_modifiers(&store, burger, &entries);
+        let resolved =
+            |group: &str, sku: &str, portion, name: &str, kitchen: &str, cents, included| {
+                ResolvedModifier {
+                    group_id: group.into(),
+                    sku: sku.into(),
+                    portion,
+                    name: name.into(),
+                    kitchen_name: kitchen.into(),
+                    price_cents: cents,
+                    included,
+                }
+            };
+        let expected = vec![
+            resolved(
+                "toppings",
+                "bacon",
+                Portion::Extra,
+                "bacon",
+                "Extra Bacon",
+                300,
+                false,
+            ),
+            resolved(
+                "toppings",
+                "onion",
+                Portion::No,
+                "onion",
+                "No Onion",
+                0,
+                true,
+            ),
+            resolved(
+                "sauce",
+                "ranch",
+                Portion::Side,
+                "ranch",
+                "Ranch on the Side",
+                75,
+                false,
+            ),
+            resolved(
+                "toppings",
+                "tomato",
+                Portion::Regular,
+                "tomato",
+                "tomato",
+                0,
+                true,
+            ),
+            resolved(
+                "toppings",
+                "pickles",
+                Portion::No,
+                "pickles",
+                "No Pickles",
+                0,
+                false,
+            ),
+            resolved(
+                "cheese",
+                "american",
+                Portion::Extra,
+                "American",
+                "Extra American",
+                75,
+                true,
+            ),
+            resolved(
+                "extras",
+                "fries",
+                Portion::Regular,
+                "fries",
+                "fries",
+                299,
+                false,
+            ),
+        ];
+        assert_eq!(got.as_ref(), Ok(&expected));
+        let back: Vec<String> = expected.iter().map(ResolvedModifier::modifier).collect();
+        assert_eq!(back, entries);
+    }
+
+    #[test]
+    fn resolving_checks_entries_not_groups() {
+        let store = fixtures::store(fixtures::DINER);
+        let Some(burger) = store.menu.item("burger") else {
+            panic!("the diner has a burger");
+        };
+        // The cheese group is left empty and toppings over its max: pricing refuses both, but
+        // each entry resolves, so a line still being taken can be read back.
+        let entries = strings(&["no:american", "pickles", "bacon"]);
+        assert_eq!(
+            resolve_modifiers(&store, burger, &entries).map(|r| r.len()),
+            Ok(3)
+        );
+        let entries = strings(&["pickles", "extra:pickles"]);
+        assert_eq!(
+            resolve_modifiers(&store, burger, &entries),
+            Err(PriceError::DuplicateOption {
+                sku: "pickles".into()
+            })
+        );
+        // A store without portions keeps repeats.
+        let tonys = fixtures::store(fixtures::TONYS);
+        let Some(pizza) = tonys.menu.item("pizza-cheese") else {
+            panic!("tony's has a cheese pizza");
+        };
+        let entries = strings(&["extra-cheese", "extra-cheese"]);
+        assert_eq!(
+            resolve_modifiers(&tonys, pizza, &entries)
+                .map(|r| r.iter().map(|m| m.price_cents).sum::<i64>()),
+            Ok(350)
+        );
+    }
+
+    #[test]
+    fn extra_on_an_include_that_overflows_is_caught() {
+        let mut store = fixtures::store(fixtures::DINER);
+        store.menu.modifier_groups[0].options[1].price_cents = i64::MIN;
+        let got = price_order(
+            &store,
+            &[line("burger", None, 1, &["extra:tomato"])],
+            FulfillmentKind::Pickup,
+        );
+        assert_eq!(got, Err(PriceError::Overflow));
+    }
+
     #[test]
     fn option_overflow_is_caught() {
         let mut store = synthetic(0, 0, 0, &[i64::MAX]);
         store.menu.modifier_groups.push(crate::ModifierGroup {
             id: "g".into(),
             name: "G".into(),
+            names: std::collections::BTreeMap::new(),
             min: 0,
             max: 1,
             options: vec![crate::ModifierOption {
                 sku: "o".into(),
                 name: "O".into(),
+                names: std::collections::BTreeMap::new(),
                 price_cents: 1,
                 aliases: vec![],
+                portions: crate::Portions::default(),
             }],
         });
         store.menu.items[0].modifier_groups.push("g".into());
@@ -1262,6 +2098,46 @@ mod properties {
             if subtotal >= 0 {
                 prop_assert!(tax >= 0);
                 prop_assert_eq!(tax, (exact + 5_000) / 10_000);
+            }
+        }
+
+        #[test]
+        fn portion_lines_price_as_their_resolved_modifiers_add_up(
+            item in 0..4_usize,
+            picks in proptest::collection::vec((any::<usize>(), 0..5_usize), 0..6),
+            quantity in 1_u32..=5,
+        ) {
+            let store = fixtures::store(fixtures::DINER);
+            let item = &store.menu.items[item];
+            let options: Vec<&str> = item
+                .modifier_groups
+                .iter()
+                .filter_map(|id| store.menu.group(id))
+                .flat_map(|group| group.options.iter().map(|o| o.sku.as_str()))
+                .collect();
+            let modifiers: Vec<String> = picks
+                .iter()
+                .map(|&(option, portion)| Portion::ALL[portion].modifier(options[option % options.len()]))
+                .collect();
+            let line = OrderLine { sku: item.sku.clone(), size: None, quantity, modifiers };
+            let resolved = resolve_modifiers(&store, item, &line.modifiers);
+            match price_order(&store, std::slice::from_ref(&line), FulfillmentKind::Pickup) {
+                Ok(price) => {
+                    let resolved = resolved.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let base = base_price(item, None).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let added: i64 = resolved.iter().map(|m| m.price_cents).sum();
+                    prop_assert_eq!(price.lines[0].unit_price_cents, base + added);
+                    prop_assert!(resolved.iter().all(|m| m.price_cents >= 0));
+                    prop_assert_eq!(price.lines[0].line_total_cents, (base + added) * i64::from(quantity));
+                }
+                // Entry errors come from resolving; group errors only once every entry resolved.
+                Err(err @ (PriceError::PortionNotOffered { .. } | PriceError::DuplicateOption { .. })) => {
+                    prop_assert_eq!(resolved, Err(err));
+                }
+                Err(PriceError::TooManyOptions { .. } | PriceError::RequiredGroupMissing { .. }) => {
+                    prop_assert!(resolved.is_ok());
+                }
+                Err(other) => prop_assert!(false, "{line:?} failed: {other}"),
             }
         }
 

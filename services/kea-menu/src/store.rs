@@ -61,6 +61,25 @@ impl Store {
         serde_json::to_value(self)
             .expect("a Store serialises: its map keys are strings and it holds no floats")
     }
+
+    /// Whether the store uses portions or includes: some option lists a [`Portions`] price, or
+    /// some item [includes](Item::includes) an option.
+    ///
+    /// The contract says a store that uses neither behaves exactly as before they existed: there
+    /// an option listed twice on a line is charged twice and counts twice toward its group's
+    /// `max`. Once a store uses either, an option may appear at most once on a line.
+    #[must_use]
+    pub fn uses_portions(&self) -> bool {
+        let menu = &self.menu;
+        menu.modifier_groups
+            .iter()
+            .flat_map(|group| &group.options)
+            .any(|option| !option.portions.is_empty())
+            || menu
+                .items
+                .iter()
+                .any(|item| item.includes.values().any(|skus| !skus.is_empty()))
+    }
 }
 
 /// A day of the week, as the store file spells it (`"mon"` … `"sun"`).
@@ -266,6 +285,23 @@ impl Menu {
     pub fn option(&self, group_id: &str, sku: &str) -> Option<&ModifierOption> {
         self.group(group_id)?.option(sku)
     }
+
+    /// The option with this sku among the item's own modifier groups, with its group.
+    ///
+    /// Option skus are unique only within a group; when two of the item's groups share one, the
+    /// first group in the item's `modifier_groups` is meant, as the contract says. `None` when no
+    /// group of the item has the option (an option from another item's group is not allowed).
+    #[must_use]
+    pub fn option_of_item(
+        &self,
+        item: &Item,
+        sku: &str,
+    ) -> Option<(&ModifierGroup, &ModifierOption)> {
+        item.modifier_groups.iter().find_map(|id| {
+            let group = self.group(id)?;
+            Some((group, group.option(sku)?))
+        })
+    }
 }
 
 /// Something a caller can order.
@@ -279,6 +315,10 @@ pub struct Item {
     pub sku: String,
     /// What the system says back to the caller.
     pub name: String,
+    /// The name in other languages, keyed by language tag (`"es-US"`) or its first part
+    /// (`"es"`); see [`localized`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
     /// Menu section, used when reading the menu out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
@@ -300,6 +340,10 @@ pub struct Item {
     /// Ids of the modifier groups that apply to this item, in the order they are asked.
     #[serde(default)]
     pub modifier_groups: Vec<String>,
+    /// What the item comes with: group id → skus of that group's options that are on the line
+    /// unless the caller removes them (`"no:<sku>"`). Only groups in `modifier_groups`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub includes: BTreeMap<String, Vec<String>>,
     /// False when the item is off for now (sold out); it stays on the menu so it can be
     /// recognised and explained.
     #[serde(default = "default_available")]
@@ -317,6 +361,14 @@ impl Item {
     pub fn size(&self, name: &str) -> Option<&Size> {
         self.sizes.iter().find(|size| same_name(&size.name, name))
     }
+
+    /// Whether the item comes with this option of this group (its `includes` lists it).
+    #[must_use]
+    pub fn includes_option(&self, group_id: &str, sku: &str) -> bool {
+        self.includes
+            .get(group_id)
+            .is_some_and(|skus| skus.iter().any(|included| included == sku))
+    }
 }
 
 /// Compares two names the way callers' words are compared to menu names: ignoring case,
@@ -333,6 +385,9 @@ pub(crate) fn same_name(a: &str, b: &str) -> bool {
 pub struct Size {
     /// Canonical name (`"large"`, `"12 piece"`).
     pub name: String,
+    /// The name in other languages; see [`localized`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
     /// Price of the item in this size, before modifiers.
     pub price_cents: i64,
     /// Other ways callers say the size.
@@ -348,6 +403,9 @@ pub struct ModifierGroup {
     pub id: String,
     /// What the system calls the group when it asks.
     pub name: String,
+    /// The name in other languages; see [`localized`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
     /// Fewest options a caller must pick; at least 1 means the system must ask.
     pub min: u32,
     /// Most options a caller may pick from this group for one line.
@@ -372,11 +430,186 @@ pub struct ModifierOption {
     pub sku: String,
     /// What the system says back.
     pub name: String,
-    /// Added to the unit price each time the option is chosen.
+    /// The name in other languages; see [`localized`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
+    /// Added to the unit price when the option is added at regular portion (in a store that
+    /// does not [use portions](Store::uses_portions), each time it is listed).
     pub price_cents: i64,
     /// Other ways callers say the option.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The portions other than regular and `no` that the option comes in, each with its price.
+    #[serde(default, skip_serializing_if = "Portions::is_empty")]
+    pub portions: Portions,
+}
+
+/// The `light`, `extra` and `side` portions an option comes in, each with the price in cents of
+/// the option at that portion (replacing `price_cents`, not added to it). A portion left out is
+/// not offered; regular and `no` always are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Portions {
+    /// Price of a light portion (`"light:<sku>"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub light: Option<i64>,
+    /// Price of an extra portion (`"extra:<sku>"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<i64>,
+    /// Price of the option on the side (`"side:<sku>"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<i64>,
+}
+
+impl Portions {
+    /// True when no portion is listed: the option comes only at regular portion (or `no`).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.light.is_none() && self.extra.is_none() && self.side.is_none()
+    }
+
+    /// The listed price of `portion`: `Some` only for `light`, `extra` or `side` when listed.
+    /// Regular is priced by the option's `price_cents`, and `no` is always offered.
+    #[must_use]
+    pub fn price(&self, portion: Portion) -> Option<i64> {
+        match portion {
+            Portion::Light => self.light,
+            Portion::Extra => self.extra,
+            Portion::Side => self.side,
+            Portion::Regular | Portion::No => None,
+        }
+    }
+}
+
+/// How much of an option goes on an order line, as POS systems' pre-modifiers say it.
+///
+/// On a line, a modifier entry is `"<sku>"` (regular) or `"<portion>:<sku>"`; see
+/// [`Portion::parse_modifier`] and [`Portion::modifier`]. Serde and [`Display`](std::fmt::Display)
+/// spell the portions `"regular"`, `"light"`, `"extra"`, `"side"` and `"no"`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Portion {
+    /// The usual amount; written as the bare sku.
+    #[default]
+    Regular,
+    /// Less than usual (`"light:sauce"`).
+    Light,
+    /// More than usual (`"extra:cheese"`).
+    Extra,
+    /// Served separately (`"side:ranch"`).
+    Side,
+    /// Left off (`"no:onions"`): removes an included option, or is a kitchen instruction.
+    No,
+}
+
+impl Portion {
+    /// Every portion, regular first.
+    pub const ALL: [Portion; 5] = [
+        Portion::Regular,
+        Portion::Light,
+        Portion::Extra,
+        Portion::Side,
+        Portion::No,
+    ];
+
+    /// Splits a line's modifier entry into its portion and option sku: `"extra:cheese"` is
+    /// `(Extra, "cheese")`, `"cheese"` is `(Regular, "cheese")`.
+    ///
+    /// Only the prefixes `light`, `extra`, `side` and `no` are portions; any other entry
+    /// (`"foo:bar"`, `"regular:cheese"`) is taken whole as a regular sku, which then matches no
+    /// option, since skus cannot contain `:`.
+    #[must_use]
+    pub fn parse_modifier(modifier: &str) -> (Portion, &str) {
+        if let Some((prefix, sku)) = modifier.split_once(':') {
+            let portion = match prefix {
+                "light" => Some(Portion::Light),
+                "extra" => Some(Portion::Extra),
+                "side" => Some(Portion::Side),
+                "no" => Some(Portion::No),
+                _ => None,
+            };
+            if let Some(portion) = portion {
+                return (portion, sku);
+            }
+        }
+        (Portion::Regular, modifier)
+    }
+
+    /// The entry's prefix without its `:`: `"light"`, `"extra"`, `"side"`, `"no"`, and `""` for
+    /// regular, which has none.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Portion::Regular => "",
+            Portion::Light => "light",
+            Portion::Extra => "extra",
+            Portion::Side => "side",
+            Portion::No => "no",
+        }
+    }
+
+    /// The line's modifier entry for `sku` at this portion: the inverse of
+    /// [`Portion::parse_modifier`] (`Extra.modifier("cheese")` is `"extra:cheese"`).
+    #[must_use]
+    pub fn modifier(self, sku: &str) -> String {
+        match self {
+            Portion::Regular => sku.to_owned(),
+            portion => format!("{}:{sku}", portion.as_str()),
+        }
+    }
+}
+
+impl std::fmt::Display for Portion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Portion::Regular => "regular",
+            portion => portion.as_str(),
+        })
+    }
+}
+
+/// The label a kitchen ticket or POS shows for an option at a portion: `"Extra Cheese"`,
+/// `"Light Sauce"`, `"Ranch on the Side"`, `"No Onions"`, and the option's name unchanged at
+/// regular portion (what the merchant called it). Each word of the name is capitalised in the
+/// labelled forms ("No Black Olives").
+#[must_use]
+pub fn kitchen_name(portion: Portion, option_name: &str) -> String {
+    // A ticket's label capitalises each word: "No Black Olives".
+    let name = option_name
+        .split_whitespace()
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    match portion {
+        Portion::Regular => option_name.to_owned(),
+        Portion::Light => format!("Light {name}"),
+        Portion::Extra => format!("Extra {name}"),
+        Portion::Side => format!("{name} on the Side"),
+        Portion::No => format!("No {name}"),
+    }
+}
+
+/// What to call something in `language`: its `names` entry for the exact tag (`"es-US"`), else
+/// for the tag's first part (`"es"`), else its `name`, which serves every language.
+#[must_use]
+pub fn localized<'a>(
+    name: &'a str,
+    names: &'a BTreeMap<String, String>,
+    language: &str,
+) -> &'a str {
+    let primary = language.split('-').next().unwrap_or(language);
+    names
+        .get(language)
+        .or_else(|| names.get(primary))
+        .map_or(name, String::as_str)
 }
 
 #[cfg(test)]
@@ -502,6 +735,251 @@ mod tests {
             assert_eq!(again.as_ref().ok(), Some(&store), "{name}: {again:?}");
             assert_eq!(again.map(|s| s.to_json()).ok(), Some(canonical), "{name}");
         }
+    }
+
+    #[test]
+    fn modifier_entries_split_into_portion_and_sku() {
+        let cases = [
+            ("cheese", Portion::Regular, "cheese"),
+            ("extra:cheese", Portion::Extra, "cheese"),
+            ("light:sauce", Portion::Light, "sauce"),
+            ("side:ranch", Portion::Side, "ranch"),
+            ("no:onions", Portion::No, "onions"),
+            ("foo:bar", Portion::Regular, "foo:bar"),
+            ("regular:cheese", Portion::Regular, "regular:cheese"),
+            ("Extra:cheese", Portion::Regular, "Extra:cheese"),
+            ("no:", Portion::No, ""),
+            ("", Portion::Regular, ""),
+        ];
+        for (entry, portion, sku) in cases {
+            assert_eq!(Portion::parse_modifier(entry), (portion, sku), "{entry:?}");
+        }
+    }
+
+    #[test]
+    fn portion_strings_and_entries_round_trip() {
+        let cases = [
+            (Portion::Regular, "", "regular", "cheese"),
+            (Portion::Light, "light", "light", "light:cheese"),
+            (Portion::Extra, "extra", "extra", "extra:cheese"),
+            (Portion::Side, "side", "side", "side:cheese"),
+            (Portion::No, "no", "no", "no:cheese"),
+        ];
+        for (portion, prefix, display, entry) in cases {
+            assert_eq!(portion.as_str(), prefix);
+            assert_eq!(portion.to_string(), display);
+            assert_eq!(
+                serde_json::to_value(portion).ok(),
+                Some(serde_json::Value::from(display))
+            );
+            assert_eq!(portion.modifier("cheese"), entry);
+            assert_eq!(Portion::parse_modifier(entry), (portion, "cheese"));
+        }
+        assert_eq!(Portion::ALL.len(), 5);
+    }
+
+    #[test]
+    fn kitchen_names() {
+        let cases = [
+            (Portion::Regular, "onions", "onions"),
+            (Portion::Regular, "Extra Cheese", "Extra Cheese"),
+            (Portion::Extra, "cheese", "Extra Cheese"),
+            (Portion::Extra, "american cheese", "Extra American Cheese"),
+            (Portion::No, "black  olives", "No Black Olives"),
+            (Portion::Light, "sauce", "Light Sauce"),
+            (Portion::Side, "ranch", "Ranch on the Side"),
+            (Portion::No, "onions", "No Onions"),
+            (Portion::No, "Onions", "No Onions"),
+            (Portion::No, "ñame", "No Ñame"),
+            (Portion::Extra, "", "Extra "),
+        ];
+        for (portion, name, label) in cases {
+            assert_eq!(kitchen_name(portion, name), label, "{portion} {name}");
+        }
+    }
+
+    #[test]
+    fn localized_prefers_the_exact_tag_then_its_first_part() {
+        let names: BTreeMap<String, String> = [
+            ("es", "Tacos al pastor"),
+            ("es-MX", "Tacos de trompo"),
+            ("fr-CA", "Tacos (QC)"),
+        ]
+        .into_iter()
+        .map(|(tag, name)| (tag.to_owned(), name.to_owned()))
+        .collect();
+        let cases = [
+            ("es-MX", "Tacos de trompo"),
+            ("es-US", "Tacos al pastor"),
+            ("es", "Tacos al pastor"),
+            ("en-US", "Pastor tacos"),
+            ("fr", "Pastor tacos"),
+            ("fr-CA", "Tacos (QC)"),
+            ("", "Pastor tacos"),
+        ];
+        for (language, expected) in cases {
+            assert_eq!(
+                localized("Pastor tacos", &names, language),
+                expected,
+                "{language}"
+            );
+        }
+        assert_eq!(localized("Burger", &BTreeMap::new(), "es-US"), "Burger");
+    }
+
+    #[test]
+    fn names_read_on_every_level() {
+        let store = fixtures::store(fixtures::DINER);
+        let burger = store.menu.item("burger");
+        assert_eq!(
+            burger.map(|i| localized(&i.name, &i.names, "es-US")),
+            Some("Hamburguesa")
+        );
+        let large = store.menu.item("pizza").and_then(|i| i.size("large"));
+        assert_eq!(
+            large.map(|s| (
+                localized(&s.name, &s.names, "es-US"),
+                localized(&s.name, &s.names, "es")
+            )),
+            Some(("grande", "large"))
+        );
+        let toppings = store.menu.group("toppings");
+        assert_eq!(
+            toppings.map(|g| localized(&g.name, &g.names, "es-US")),
+            Some("Ingredientes")
+        );
+        let onion = store.menu.option("toppings", "onion");
+        assert_eq!(
+            onion.map(|o| localized(&o.name, &o.names, "es-US")),
+            Some("cebolla")
+        );
+    }
+
+    #[test]
+    fn portions_are_priced_only_when_listed() {
+        let store = fixtures::store(fixtures::DINER);
+        let tomato = store
+            .menu
+            .option("toppings", "tomato")
+            .map(|o| o.portions)
+            .unwrap_or_default();
+        assert_eq!(
+            Portion::ALL.map(|p| tomato.price(p)),
+            [None, None, Some(100), Some(50), None]
+        );
+        assert!(!tomato.is_empty());
+        assert!(Portions::default().is_empty());
+    }
+
+    #[test]
+    fn option_of_item_looks_in_the_items_groups_first_group_first() {
+        let store = fixtures::store(fixtures::DINER);
+        let menu = &store.menu;
+        let (Some(burger), Some(melt), Some(pizza)) = (
+            menu.item("burger"),
+            menu.item("cheddar-melt"),
+            menu.item("pizza"),
+        ) else {
+            panic!("the diner has a burger, a cheddar melt and a pizza");
+        };
+        let found = |item, sku| {
+            menu.option_of_item(item, sku)
+                .map(|(group, option)| (group.id.as_str(), option.name.as_str()))
+        };
+        // `toppings` is listed before `extras`, which also has a `bacon`.
+        assert_eq!(found(burger, "bacon"), Some(("toppings", "bacon")));
+        assert_eq!(found(burger, "fries"), Some(("extras", "fries")));
+        assert_eq!(found(melt, "bacon"), Some(("toppings", "bacon")));
+        assert_eq!(found(melt, "fries"), None);
+        assert_eq!(found(pizza, "bacon"), None);
+        assert_eq!(found(burger, "extra:bacon"), None);
+    }
+
+    #[test]
+    fn includes_option_needs_the_group_and_the_sku() {
+        let store = fixtures::store(fixtures::DINER);
+        let burger = store.menu.item("burger");
+        let includes = |group, sku| burger.is_some_and(|i| i.includes_option(group, sku));
+        assert!(includes("toppings", "onion"));
+        assert!(includes("cheese", "american"));
+        assert!(!includes("toppings", "pickles"));
+        assert!(!includes("cheese", "onion"));
+        assert!(!includes("sauce", "ranch"));
+    }
+
+    #[test]
+    fn uses_portions_when_any_option_has_portions_or_any_item_includes() {
+        for (name, json) in fixtures::ALL {
+            assert!(!fixtures::store(json).uses_portions(), "{name}");
+        }
+        let diner = fixtures::store(fixtures::DINER);
+        assert!(diner.uses_portions());
+
+        let mut only_includes = fixtures::store(fixtures::TONYS);
+        only_includes.menu.items[0]
+            .includes
+            .insert("toppings".into(), vec!["mushrooms".into()]);
+        assert_eq!(only_includes.validate(), Ok(()));
+        assert!(only_includes.uses_portions());
+
+        let mut only_portions = fixtures::store(fixtures::TONYS);
+        only_portions.menu.modifier_groups[1].options[0]
+            .portions
+            .extra = Some(500);
+        assert!(only_portions.uses_portions());
+
+        let mut empty_includes = fixtures::store(fixtures::TONYS);
+        empty_includes.menu.items[0]
+            .includes
+            .insert("toppings".into(), vec![]);
+        assert!(!empty_includes.uses_portions());
+    }
+
+    #[test]
+    fn names_portions_and_includes_round_trip() {
+        let store = fixtures::store(fixtures::DINER);
+        let canonical = store.to_json();
+        assert_eq!(canonical["menu"]["items"][0]["names"]["es"], "Hamburguesa");
+        assert_eq!(
+            canonical["menu"]["items"][0]["includes"]["toppings"],
+            serde_json::json!(["lettuce", "tomato", "onion"])
+        );
+        assert_eq!(
+            canonical["menu"]["modifier_groups"][0]["options"][1]["portions"],
+            serde_json::json!({"extra": 100, "side": 50})
+        );
+        let again = Store::from_json(&canonical);
+        assert_eq!(again.as_ref().ok(), Some(&store), "{again:?}");
+        assert_eq!(again.map(|s| s.to_json()).ok(), Some(canonical));
+    }
+
+    #[test]
+    fn canonical_json_omits_empty_names_portions_and_includes() {
+        let store = fixtures::store(fixtures::TONYS);
+        let json = store.to_json();
+        for item in json["menu"]["items"].as_array().into_iter().flatten() {
+            assert!(item.get("names").is_none() && item.get("includes").is_none());
+            for size in item["sizes"].as_array().into_iter().flatten() {
+                assert!(size.get("names").is_none());
+            }
+        }
+        for group in json["menu"]["modifier_groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            assert!(group.get("names").is_none());
+            for option in group["options"].as_array().into_iter().flatten() {
+                assert!(option.get("names").is_none() && option.get("portions").is_none());
+            }
+        }
+        let diner = fixtures::store(fixtures::DINER).to_json();
+        assert!(diner["menu"]["items"][2].get("includes").is_none());
+        assert!(
+            diner["menu"]["modifier_groups"][0]["options"][2]
+                .get("portions")
+                .is_none()
+        );
     }
 
     #[test]

@@ -85,12 +85,19 @@ pub struct PosItem {
 /// One chosen option of a line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PosModifier {
-    /// The option's sku.
+    /// The option's sku (without its portion).
     pub sku: String,
-    /// The option's name.
+    /// The option as a kitchen ticket prints it: "Extra Cheese", "No Onions", "Mushrooms".
     pub name: String,
+    /// `regular`, `light`, `extra`, `side` or `no` (store.md, "Portions").
+    #[serde(default = "regular")]
+    pub portion: String,
     /// What the option adds to one unit of the line.
     pub price_cents: i64,
+}
+
+fn regular() -> String {
+    "regular".to_owned()
 }
 
 impl PosItem {
@@ -274,6 +281,7 @@ pub(crate) mod fixtures {
                     modifiers: vec![PosModifier {
                         sku: "xcheese".to_owned(),
                         name: "Extra cheese".to_owned(),
+                        portion: "regular".to_owned(),
                         price_cents: 200,
                     }],
                     unit_price_cents: 1899,

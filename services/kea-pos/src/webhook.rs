@@ -142,6 +142,7 @@ pub fn body(order: &PosOrder, timestamp: i64) -> Value {
                 "modifiers": item.modifiers.iter().map(|m| json!({
                     "sku": m.sku,
                     "name": m.name,
+                    "portion": m.portion,
                     "price_cents": m.price_cents,
                 })).collect::<Vec<_>>(),
                 "unit_price_cents": item.unit_price_cents,
@@ -211,7 +212,7 @@ mod tests {
                 "items": [
                     {
                         "sku": "pep", "name": "Pepperoni Pizza", "size": "large", "quantity": 1,
-                        "modifiers": [{"sku": "xcheese", "name": "Extra cheese", "price_cents": 200}],
+                        "modifiers": [{"sku": "xcheese", "name": "Extra cheese", "portion": "regular", "price_cents": 200}],
                         "unit_price_cents": 1899, "line_total_cents": 1899, "notes": "well done"
                     },
                     {

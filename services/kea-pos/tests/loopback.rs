@@ -143,11 +143,20 @@ fn order() -> PosOrder {
                 name: "Pepperoni Pizza".to_owned(),
                 size: Some("large".to_owned()),
                 quantity: 1,
-                modifiers: vec![PosModifier {
-                    sku: "xcheese".to_owned(),
-                    name: "Extra cheese".to_owned(),
-                    price_cents: 200,
-                }],
+                modifiers: vec![
+                    PosModifier {
+                        sku: "cheese".to_owned(),
+                        name: "Extra Cheese".to_owned(),
+                        portion: "extra".to_owned(),
+                        price_cents: 200,
+                    },
+                    PosModifier {
+                        sku: "onions".to_owned(),
+                        name: "No Onions".to_owned(),
+                        portion: "no".to_owned(),
+                        price_cents: 0,
+                    },
+                ],
                 unit_price_cents: 1899,
                 line_total_cents: 1899,
                 notes: None,
@@ -216,9 +225,13 @@ async fn sends_exactly_the_contract() {
     assert_eq!(body["timestamp"], NOW);
     assert_eq!(body["order"]["id"], "01920000-0000-7000-8000-0000000000aa");
     assert_eq!(body["order"]["ready_at"], "2026-11-26T19:05:00Z");
+    // Portions as the kitchen prints them, each with what it adds to the unit price.
     assert_eq!(
-        body["order"]["items"][0]["modifiers"][0]["price_cents"],
-        200
+        body["order"]["items"][0]["modifiers"],
+        serde_json::json!([
+            {"sku": "cheese", "name": "Extra Cheese", "portion": "extra", "price_cents": 200},
+            {"sku": "onions", "name": "No Onions", "portion": "no", "price_cents": 0},
+        ])
     );
 }
 

@@ -121,15 +121,24 @@ fn pickup() -> PosOrder {
                 name: "Pepperoni Pizza".to_owned(),
                 size: Some("large".to_owned()),
                 quantity: 1,
+                // Portions as a kitchen reads them: an extra portion, a removal (free), an add-on.
                 modifiers: vec![
                     PosModifier {
-                        sku: "xcheese".to_owned(),
-                        name: "Extra cheese".to_owned(),
+                        sku: "cheese".to_owned(),
+                        name: "Extra Cheese".to_owned(),
+                        portion: "extra".to_owned(),
                         price_cents: 200,
                     },
                     PosModifier {
-                        sku: "xcheese".to_owned(),
-                        name: "Extra cheese".to_owned(),
+                        sku: "onions".to_owned(),
+                        name: "No Onions".to_owned(),
+                        portion: "no".to_owned(),
+                        price_cents: 0,
+                    },
+                    PosModifier {
+                        sku: "mushrooms".to_owned(),
+                        name: "Mushrooms".to_owned(),
+                        portion: "regular".to_owned(),
                         price_cents: 200,
                     },
                 ],

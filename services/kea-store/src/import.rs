@@ -224,6 +224,11 @@ async fn upsert_store_row(
     Ok(())
 }
 
+/// A part of the model as the JSON the menu tables keep (`{}` when empty).
+fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_else(|_| serde_json::json!({}))
+}
+
 /// Writes the menu tables so they mirror the file, marking what left the menu unavailable.
 async fn upsert_menu(tx: &mut Transaction<'_, Postgres>, store: &Store) -> Result<(), sqlx::Error> {
     let menu = &store.menu;
@@ -231,11 +236,12 @@ async fn upsert_menu(tx: &mut Transaction<'_, Postgres>, store: &Store) -> Resul
 
     for (position, group) in (0_i32..).zip(&menu.modifier_groups) {
         sqlx::query(
-            "INSERT INTO modifier_groups (store_id, id, name, min_choices, max_choices, available, position)
-             VALUES ($1, $2, $3, $4, $5, true, $6)
+            "INSERT INTO modifier_groups (store_id, id, name, min_choices, max_choices, available, position,
+                                          names)
+             VALUES ($1, $2, $3, $4, $5, true, $6, $7)
              ON CONFLICT (store_id, id) DO UPDATE SET name = EXCLUDED.name,
                  min_choices = EXCLUDED.min_choices, max_choices = EXCLUDED.max_choices,
-                 available = true, position = EXCLUDED.position",
+                 available = true, position = EXCLUDED.position, names = EXCLUDED.names",
         )
         .bind(id)
         .bind(&group.id)
@@ -243,15 +249,18 @@ async fn upsert_menu(tx: &mut Transaction<'_, Postgres>, store: &Store) -> Resul
         .bind(i32::try_from(group.min).unwrap_or(i32::MAX))
         .bind(i32::try_from(group.max).unwrap_or(i32::MAX))
         .bind(position)
+        .bind(json(&group.names))
         .execute(&mut **tx)
         .await?;
         for (position, option) in (0_i32..).zip(&group.options) {
             sqlx::query(
-                "INSERT INTO modifier_options (store_id, group_id, sku, name, price_cents, aliases, available, position)
-                 VALUES ($1, $2, $3, $4, $5, $6, true, $7)
+                "INSERT INTO modifier_options (store_id, group_id, sku, name, price_cents, aliases, available,
+                                               position, portions, names)
+                 VALUES ($1, $2, $3, $4, $5, $6, true, $7, $8, $9)
                  ON CONFLICT (store_id, group_id, sku) DO UPDATE SET name = EXCLUDED.name,
                      price_cents = EXCLUDED.price_cents, aliases = EXCLUDED.aliases,
-                     available = true, position = EXCLUDED.position",
+                     available = true, position = EXCLUDED.position,
+                     portions = EXCLUDED.portions, names = EXCLUDED.names",
             )
             .bind(id)
             .bind(&group.id)
@@ -260,6 +269,8 @@ async fn upsert_menu(tx: &mut Transaction<'_, Postgres>, store: &Store) -> Resul
             .bind(option.price_cents)
             .bind(&option.aliases)
             .bind(position)
+            .bind(json(&option.portions))
+            .bind(json(&option.names))
             .execute(&mut **tx)
             .await?;
         }
@@ -284,13 +295,14 @@ async fn upsert_menu(tx: &mut Transaction<'_, Postgres>, store: &Store) -> Resul
     for (position, item) in (0_i32..).zip(&menu.items) {
         sqlx::query(
             "INSERT INTO menu_items (store_id, sku, name, category, description, aliases, price_cents,
-                                     default_size, available, position)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                     default_size, available, position, includes, names)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (store_id, sku) DO UPDATE SET name = EXCLUDED.name,
                  category = EXCLUDED.category, description = EXCLUDED.description,
                  aliases = EXCLUDED.aliases, price_cents = EXCLUDED.price_cents,
                  default_size = EXCLUDED.default_size, available = EXCLUDED.available,
-                 position = EXCLUDED.position",
+                 position = EXCLUDED.position, includes = EXCLUDED.includes,
+                 names = EXCLUDED.names",
         )
         .bind(id)
         .bind(&item.sku)
@@ -302,6 +314,8 @@ async fn upsert_menu(tx: &mut Transaction<'_, Postgres>, store: &Store) -> Resul
         .bind(&item.default_size)
         .bind(item.available)
         .bind(position)
+        .bind(json(&item.includes))
+        .bind(json(&item.names))
         .execute(&mut **tx)
         .await?;
     }
@@ -324,8 +338,8 @@ async fn upsert_menu(tx: &mut Transaction<'_, Postgres>, store: &Store) -> Resul
     for item in &menu.items {
         for (position, size) in (0_i32..).zip(&item.sizes) {
             sqlx::query(
-                "INSERT INTO item_sizes (store_id, item_sku, name, price_cents, aliases, position)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO item_sizes (store_id, item_sku, name, price_cents, aliases, position, names)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(id)
             .bind(&item.sku)
@@ -333,6 +347,7 @@ async fn upsert_menu(tx: &mut Transaction<'_, Postgres>, store: &Store) -> Resul
             .bind(size.price_cents)
             .bind(&size.aliases)
             .bind(position)
+            .bind(json(&size.names))
             .execute(&mut **tx)
             .await?;
         }

@@ -77,6 +77,41 @@ fn describe(e: &PosError, attempts: usize) -> String {
     }
 }
 
+/// A line's options as the POS gets them: each at its portion, named as a kitchen ticket prints
+/// it ("Extra Cheese", "No Onions") and with what it adds to the unit price, all from the store's
+/// menu by its pricing rules (options are looked up in the item's own groups, where skus are
+/// unique). An option gone from the menu keeps its price inside the unit price and goes as its
+/// sku; extract_order flags such an order for an agent before it gets here.
+fn pos_modifiers(store: &Store, item_sku: &str, modifiers: &[String]) -> Vec<PosModifier> {
+    let resolved = store
+        .menu
+        .item(item_sku)
+        .and_then(|item| kea_menu::resolve_modifiers(store, item, modifiers).ok());
+    match resolved {
+        Some(resolved) => resolved
+            .into_iter()
+            .map(|m| PosModifier {
+                portion: m.portion.to_string(),
+                name: m.kitchen_name,
+                price_cents: m.price_cents,
+                sku: m.sku,
+            })
+            .collect(),
+        None => modifiers
+            .iter()
+            .map(|m| {
+                let (portion, sku) = kea_menu::Portion::parse_modifier(m);
+                PosModifier {
+                    sku: sku.to_owned(),
+                    name: kea_menu::kitchen_name(portion, sku),
+                    portion: portion.to_string(),
+                    price_cents: 0,
+                }
+            })
+            .collect(),
+    }
+}
+
 /// The order in the POS adapters' terms: option names and prices come from the store's menu.
 #[must_use]
 pub fn pos_order(order: &PipelineOrder, store: &Store) -> PosOrder {
@@ -94,25 +129,7 @@ pub fn pos_order(order: &PipelineOrder, store: &Store) -> PosOrder {
             name: i.name.clone(),
             size: i.size.clone(),
             quantity: u32::try_from(i.quantity).unwrap_or(0),
-            modifiers: modifier_skus(&i.modifiers)
-                .into_iter()
-                .map(|sku| {
-                    // Option skus are unique only within a group: look in the item's own
-                    // groups, as pricing does.
-                    let option = store.menu.item(&i.sku).and_then(|item| {
-                        item.modifier_groups
-                            .iter()
-                            .find_map(|group| store.menu.option(group, &sku))
-                    });
-                    PosModifier {
-                        name: option.map_or_else(|| sku.clone(), |o| o.name.clone()),
-                        // An option gone from the menu keeps its price inside the unit price;
-                        // extract_order flags the order for an agent before it gets here.
-                        price_cents: option.map_or(0, |o| o.price_cents),
-                        sku,
-                    }
-                })
-                .collect(),
+            modifiers: pos_modifiers(store, &i.sku, &modifier_skus(&i.modifiers)),
             unit_price_cents: i.unit_price_cents,
             line_total_cents: i.line_total_cents,
             notes: i.notes.clone(),
@@ -135,5 +152,66 @@ pub fn pos_order(order: &PipelineOrder, store: &Store) -> PosOrder {
         total_cents: o.total_cents,
         prep_minutes,
         items,
+    }
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    /// Tony's, with a veggie pizza that comes with onions and olives, and mushrooms in portions.
+    fn store() -> Store {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/stores/tonys-pizza.json"
+        );
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for item in doc["menu"]["items"].as_array_mut().unwrap() {
+            if item["sku"] == "pizza-veggie" {
+                item["includes"] = serde_json::json!({"toppings": ["onions", "olives"]});
+            }
+        }
+        for group in doc["menu"]["modifier_groups"].as_array_mut().unwrap() {
+            for option in group["options"].as_array_mut().unwrap() {
+                if option["sku"] == "mushrooms" || option["sku"] == "onions" {
+                    option["portions"] = serde_json::json!({"light": 175, "extra": 350});
+                }
+            }
+        }
+        Store::from_json(&doc).unwrap()
+    }
+
+    #[test]
+    fn options_reach_the_pos_at_their_portion_with_kitchen_names_and_prices() {
+        let store = store();
+        let mods: Vec<String> = ["no:olives", "extra:onions", "extra:mushrooms", "bacon"]
+            .map(str::to_owned)
+            .to_vec();
+        let got: Vec<(String, String, String, i64)> = pos_modifiers(&store, "pizza-veggie", &mods)
+            .into_iter()
+            .map(|m| (m.sku, m.name, m.portion, m.price_cents))
+            .collect();
+        let want = [
+            ("olives", "No Black Olives", "no", 0),
+            // Included: only what extra costs beyond the regular portion.
+            ("onions", "Extra Onions", "extra", 350 - 175),
+            ("mushrooms", "Extra Mushrooms", "extra", 350),
+            // At regular portion, the merchant's own name, as before portions.
+            ("bacon", "bacon", "regular", 175),
+        ]
+        .map(|(s, n, p, c)| (s.to_owned(), n.to_owned(), p.to_owned(), c));
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn an_option_gone_from_the_menu_still_reaches_the_pos_by_its_sku() {
+        let got = pos_modifiers(&store(), "pizza-veggie", &["no:anchovies".to_owned()]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].sku.as_str(), got[0].portion.as_str()),
+            ("anchovies", "no")
+        );
     }
 }

@@ -7,7 +7,7 @@ use apalis::prelude::Data;
 use kea_store::pipeline::{NewSms, PipelineOrder, SmsSlot};
 use kea_twilio::{OutboundMessage, TwilioError};
 
-use super::{Job, NotifyOrderProblem, SendReceipt, load, store_of};
+use super::{Job, NotifyOrderProblem, SendReceipt, load, modifier_skus, store_of};
 use crate::receipt::{OrderText, Problem, ReceiptLine, problem, receipt};
 use crate::{JobError, TaskEnv};
 
@@ -60,6 +60,7 @@ fn order_text<'a>(order: &'a PipelineOrder, store: &'a kea_menu::Store) -> Order
                 quantity: i.quantity,
                 size: i.size.as_deref(),
                 name: &i.name,
+                options: receipt_options(store, &i.sku, &modifier_skus(&i.modifiers)),
             })
             .collect(),
         total_cents: o.total_cents,
@@ -67,6 +68,19 @@ fn order_text<'a>(order: &'a PipelineOrder, store: &'a kea_menu::Store) -> Order
         ready_at: o.ready_at,
         language: &o.language,
     }
+}
+
+/// A line's options for the caller's text, in a store with portions: "No Onions", "Extra Cheese".
+fn receipt_options(store: &kea_menu::Store, item_sku: &str, modifiers: &[String]) -> Vec<String> {
+    if !store.uses_portions() {
+        return Vec::new();
+    }
+    store
+        .menu
+        .item(item_sku)
+        .and_then(|item| kea_menu::resolve_modifiers(store, item, modifiers).ok())
+        .map(|resolved| resolved.into_iter().map(|m| m.kitchen_name).collect())
+        .unwrap_or_default()
 }
 
 async fn send(

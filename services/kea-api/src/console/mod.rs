@@ -691,7 +691,12 @@ async fn edit_lines(
             let line = &mut lines[i];
             line.size = form.get("size").map(str::to_owned);
             line.quantity = quantity;
-            line.modifiers = form.all("modifier");
+            // Choices left at "none" / "as it comes" send an empty value.
+            line.modifiers = form
+                .all("modifier")
+                .into_iter()
+                .filter(|m| !m.is_empty())
+                .collect();
         }
         ("remove", Some(i)) => {
             if lines.len() == 1 {

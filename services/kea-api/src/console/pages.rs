@@ -2,7 +2,7 @@
 //! Forms work without JavaScript; `console.js` adds live updates and keyboard shortcuts.
 
 use chrono::{DateTime, Utc};
-use kea_menu::Store;
+use kea_menu::{ModifierGroup, Portion, Store, kitchen_name};
 use kea_store::console::{Session, TaskSummary, TranscriptTurn};
 use maud::{DOCTYPE, Markup, html};
 use serde_json::Value;
@@ -398,32 +398,19 @@ fn describe(detail: &Value) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
-/// An option's name in the store's menu (`extra:cheese` → "Extra Cheese").
+/// An order line's option as a kitchen reads it (`extra:cheese` → "Extra Cheese"), by the
+/// store's menu (the sku itself for an option no longer on it).
 pub fn modifier_label(store: Option<&Store>, item_sku: &str, modifier: &str) -> String {
-    let (portion, sku) = match modifier.split_once(':') {
-        Some((p, s)) => (Some(p), s),
-        None => (None, modifier),
-    };
+    let (portion, sku) = Portion::parse_modifier(modifier);
     let name = store
         .and_then(|s| {
             let item = s.menu.item(item_sku)?;
-            item.modifier_groups
-                .iter()
-                .find_map(|g| s.menu.option(g, sku))
-                .map(|o| o.name.clone())
+            s.menu
+                .option_of_item(item, sku)
+                .map(|(_, o)| o.name.clone())
         })
         .unwrap_or_else(|| sku.to_owned());
-    match portion {
-        Some(p) => {
-            let mut c = p.chars();
-            let cap: String = c
-                .next()
-                .map(|f| f.to_uppercase().chain(c).collect())
-                .unwrap_or_default();
-            format!("{cap} {name}")
-        }
-        None => name,
-    }
+    kitchen_name(portion, &name)
 }
 
 fn order_section(
@@ -565,11 +552,15 @@ fn line_form(
                 @if let Some(group) = store.menu.group(gid) {
                     fieldset {
                         legend { (group.name) @if group.max > 0 { " (up to " (group.max) ")" } }
-                        @for opt in &group.options {
-                            @let oid = format!("l{line_no}-{}-{}", group.id, opt.sku);
-                            label for=(oid) class="check" {
-                                input id=(oid) type="checkbox" name="modifier" value=(opt.sku) checked[chosen.contains(&opt.sku.as_str())];
-                                " " (opt.name) @if opt.price_cents > 0 { " +" (money(opt.price_cents)) }
+                        @if store.uses_portions() {
+                            (portion_choices(line_no, item, group, &chosen))
+                        } @else {
+                            @for opt in &group.options {
+                                @let oid = format!("l{line_no}-{}-{}", group.id, opt.sku);
+                                label for=(oid) class="check" {
+                                    input id=(oid) type="checkbox" name="modifier" value=(opt.sku) checked[chosen.contains(&opt.sku.as_str())];
+                                    " " (opt.name) @if opt.price_cents > 0 { " +" (money(opt.price_cents)) }
+                                }
                             }
                         }
                     }
@@ -578,6 +569,54 @@ fn line_form(
             div class="row" {
                 button type="submit" name="op" value="update" { "Save line " (line_no) }
                 button type="submit" name="op" value="remove" class="quiet" formnovalidate { "Remove line " (line_no) }
+            }
+        }
+    }
+}
+
+/// For a store with portions: one choice per option of `group` — not on it (or, for what the item
+/// comes with, as it comes), added, each portion the option is offered in with its price, or none
+/// of it.
+fn portion_choices(
+    line_no: usize,
+    item: &kea_menu::Item,
+    group: &ModifierGroup,
+    chosen: &[&str],
+) -> Markup {
+    html! {
+        div class="portions" {
+            @for opt in &group.options {
+                @let oid = format!("l{line_no}-{}-{}", group.id, opt.sku);
+                @let included = item.includes_option(&group.id, &opt.sku);
+                @let current = chosen
+                    .iter()
+                    .map(|m| Portion::parse_modifier(m))
+                    .find(|(_, sku)| *sku == opt.sku)
+                    .map(|(p, _)| p);
+                label for=(oid) { (opt.name) }
+                select id=(oid) name="modifier" {
+                    @if included {
+                        option value="" selected[current.is_none()] { "As it comes" }
+                    } @else {
+                        option value="" selected[current.is_none()] { "None" }
+                        option value=(opt.sku) selected[current == Some(Portion::Regular)] {
+                            "Add" @if opt.price_cents > 0 { " (+" (money(opt.price_cents)) ")" }
+                        }
+                    }
+                    @for (portion, price) in [Portion::Light, Portion::Extra, Portion::Side]
+                        .into_iter()
+                        .filter_map(|p| opt.portions.price(p).map(|c| (p, c)))
+                    {
+                        option value=(portion.modifier(&opt.sku)) selected[current == Some(portion)] {
+                            (kitchen_name(portion, &opt.name))
+                            @let extra = if included { (price - opt.price_cents).max(0) } else { price };
+                            @if extra > 0 { " (+" (money(extra)) ")" }
+                        }
+                    }
+                    option value=(Portion::No.modifier(&opt.sku)) selected[current == Some(Portion::No)] {
+                        (kitchen_name(Portion::No, &opt.name))
+                    }
+                }
             }
         }
     }
@@ -607,7 +646,7 @@ mod tests {
     fn portions_read_as_a_kitchen_would() {
         assert_eq!(
             modifier_label(None, "pizza", "extra:cheese"),
-            "Extra cheese"
+            "Extra Cheese"
         );
         assert_eq!(modifier_label(None, "pizza", "onions"), "onions");
     }
