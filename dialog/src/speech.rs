@@ -1,20 +1,15 @@
-//! What the engine says, in English and Spanish: short sentences for the phone.
+//! The grammar the engine's sentences are built from, in English and Spanish: money, lists,
+//! number words, sizes, and how order lines are described with the agreement Spanish needs.
 //!
-//! Every prompt is built here from menu data, so wording lives in one place. Money is said as
-//! dollars and cents (`$20.65`), item names as the menu spells them, quantities as words.
+//! The sentences themselves live in [`crate::prompts`]; this module turns menu data into the
+//! phrases they are made of, so a change to how a line is described applies to every sentence
+//! at once. Money is said as dollars and cents (`$20.65`), item names as the menu spells them,
+//! quantities as words.
 
 use kea_menu::{Item, Menu};
 
 use crate::Language;
 use crate::order::Draft;
-
-/// Picks the English or Spanish text.
-pub(crate) fn pick(lang: Language, en: &str, es: &str) -> String {
-    match lang {
-        Language::En => en.to_owned(),
-        Language::Es => es.to_owned(),
-    }
-}
 
 /// `cents` as `$12.34`.
 pub(crate) fn money(cents: i64) -> String {
@@ -308,100 +303,112 @@ pub(crate) fn describe(lang: Language, menu: &Menu, draft: &Draft, with_count: b
             }
         })
         .collect();
+    match lang {
+        Language::En => describe_en(item, draft, &options, with_count),
+        Language::Es => describe_es(item, draft, &options, with_count),
+    }
+}
+
+/// [`describe`] in English: "two large Pepperoni Pizzas with extra cheese", "an order of
+/// Garlic Knots".
+fn describe_en(item: &Item, draft: &Draft, options: &[String], with_count: bool) -> String {
+    let lang = Language::En;
     let size = draft
         .size
         .as_deref()
         .filter(|_| item.sizes.len() > 1 || item.default_size.is_none())
         .map(|s| size_word(lang, s));
     let mut out = String::new();
-    match lang {
-        Language::En => {
-            // "Garlic Knots" is already plural: say "an order of Garlic Knots".
-            let plural_name = item.name.ends_with('s') || item.name.ends_with('S');
-            let name = plural(&item.name, draft.quantity);
-            let body = match &size {
-                Some(s) => format!("{s} {name}"),
-                None => name,
-            };
-            if with_count {
-                if plural_name {
-                    let orders = if draft.quantity == 1 {
-                        "order"
-                    } else {
-                        "orders"
-                    };
-                    out.push_str(&format!(
-                        "{} {orders} of ",
-                        count_word(lang, draft.quantity, orders)
-                    ));
-                } else {
-                    out.push_str(&count_word(lang, draft.quantity, &body));
-                    out.push(' ');
-                }
-            }
-            out.push_str(&body);
-            if !options.is_empty() {
-                out.push_str(" with ");
-                out.push_str(&list(lang, &options, false));
-            }
-        }
-        Language::Es => {
-            // "una Horchata grande", "dos Chicken Tacos", "una orden grande de Nachos",
-            // "una orden de Buffalo Wings de 12 piezas": numbers, articles and sizes agree.
-            let noun = spanish_noun(&item.name);
-            let many = draft.quantity > 1;
-            let raw_size = draft
-                .size
-                .as_deref()
-                .filter(|_| item.sizes.len() > 1 || item.default_size.is_none());
-            let (before, after) = match raw_size {
-                Some(s) if noun.portion && with_count => {
-                    let said = spanish_size(s, true, many);
-                    if said.starts_with("de ") {
-                        (None, Some(said))
-                    } else {
-                        (Some(said), None)
-                    }
-                }
-                Some(s) => (
-                    None,
-                    Some(spanish_size(s, noun.feminine, many && !noun.portion)),
-                ),
-                None => (None, None),
-            };
-            if with_count && noun.portion {
-                if many {
-                    out.push_str(&count_word(lang, draft.quantity, "órdenes"));
-                    out.push_str(" órdenes");
-                } else {
-                    out.push_str("una orden");
-                }
-                if let Some(b) = &before {
-                    out.push(' ');
-                    out.push_str(b);
-                }
-                out.push_str(" de ");
-                out.push_str(&item.name);
+    // "Garlic Knots" is already plural: say "an order of Garlic Knots".
+    let plural_name = item.name.ends_with('s') || item.name.ends_with('S');
+    let name = plural(&item.name, draft.quantity);
+    let body = match &size {
+        Some(s) => format!("{s} {name}"),
+        None => name,
+    };
+    if with_count {
+        if plural_name {
+            let orders = if draft.quantity == 1 {
+                "order"
             } else {
-                if with_count {
-                    out.push_str(&count_word(lang, draft.quantity, &item.name));
-                    out.push(' ');
-                }
-                if noun.portion {
-                    out.push_str(&item.name);
-                } else {
-                    out.push_str(&plural(&item.name, draft.quantity));
-                }
-            }
-            if let Some(a) = &after {
-                out.push(' ');
-                out.push_str(a);
-            }
-            if !options.is_empty() {
-                out.push_str(" con ");
-                out.push_str(&list(lang, &options, false));
+                "orders"
+            };
+            out.push_str(&format!(
+                "{} {orders} of ",
+                count_word(lang, draft.quantity, orders)
+            ));
+        } else {
+            out.push_str(&count_word(lang, draft.quantity, &body));
+            out.push(' ');
+        }
+    }
+    out.push_str(&body);
+    if !options.is_empty() {
+        out.push_str(" with ");
+        out.push_str(&list(lang, options, false));
+    }
+    out
+}
+
+/// [`describe`] in Spanish: "una Horchata grande", "dos Chicken Tacos", "una orden grande de
+/// Nachos", "una orden de Buffalo Wings de 12 piezas": numbers, articles and sizes agree.
+fn describe_es(item: &Item, draft: &Draft, options: &[String], with_count: bool) -> String {
+    let lang = Language::Es;
+    let mut out = String::new();
+    // "una Horchata grande", "dos Chicken Tacos", "una orden grande de Nachos",
+    // "una orden de Buffalo Wings de 12 piezas": numbers, articles and sizes agree.
+    let noun = spanish_noun(&item.name);
+    let many = draft.quantity > 1;
+    let raw_size = draft
+        .size
+        .as_deref()
+        .filter(|_| item.sizes.len() > 1 || item.default_size.is_none());
+    let (before, after) = match raw_size {
+        Some(s) if noun.portion && with_count => {
+            let said = spanish_size(s, true, many);
+            if said.starts_with("de ") {
+                (None, Some(said))
+            } else {
+                (Some(said), None)
             }
         }
+        Some(s) => (
+            None,
+            Some(spanish_size(s, noun.feminine, many && !noun.portion)),
+        ),
+        None => (None, None),
+    };
+    if with_count && noun.portion {
+        if many {
+            out.push_str(&count_word(lang, draft.quantity, "órdenes"));
+            out.push_str(" órdenes");
+        } else {
+            out.push_str("una orden");
+        }
+        if let Some(b) = &before {
+            out.push(' ');
+            out.push_str(b);
+        }
+        out.push_str(" de ");
+        out.push_str(&item.name);
+    } else {
+        if with_count {
+            out.push_str(&count_word(lang, draft.quantity, &item.name));
+            out.push(' ');
+        }
+        if noun.portion {
+            out.push_str(&item.name);
+        } else {
+            out.push_str(&plural(&item.name, draft.quantity));
+        }
+    }
+    if let Some(a) = &after {
+        out.push(' ');
+        out.push_str(a);
+    }
+    if !options.is_empty() {
+        out.push_str(" con ");
+        out.push_str(&list(lang, options, false));
     }
     out
 }

@@ -188,7 +188,8 @@ impl MenuMatcher {
                 Target::Item(index),
                 MatchKind::Exact,
             );
-            for alias in &item.aliases {
+            // What callers may say: aliases, and the name in each of the store's languages.
+            for alias in item.aliases.iter().chain(item.names.values()) {
                 push(&mut entries, alias, Target::Item(index), MatchKind::Exact);
             }
             for size in &item.sizes {
@@ -199,7 +200,7 @@ impl MenuMatcher {
                     Target::Size(key.clone()),
                     MatchKind::Exact,
                 );
-                for alias in &size.aliases {
+                for alias in size.aliases.iter().chain(size.names.values()) {
                     push(
                         &mut entries,
                         alias,
@@ -263,7 +264,7 @@ impl MenuMatcher {
                 };
                 hints.push(option.name.clone());
                 push(&mut entries, &option.name, target.clone(), MatchKind::Exact);
-                for alias in &option.aliases {
+                for alias in option.aliases.iter().chain(option.names.values()) {
                     push(&mut entries, alias, target.clone(), MatchKind::Exact);
                 }
                 // "add guacamole" is also said as just "guacamole".
@@ -477,6 +478,7 @@ impl MenuMatcher {
                 || size
                     .aliases
                     .iter()
+                    .chain(size.names.values())
                     .any(|a| keys_of(a).join(" ") == spoken_keys)
             {
                 return Some(size.name.clone());
@@ -1099,6 +1101,24 @@ mod tests {
                 names(&bean, text)
             );
         }
+    }
+
+    #[test]
+    fn names_in_each_language_are_heard() {
+        let mut store = fixtures::store(fixtures::CASITA);
+        let taco = store
+            .menu
+            .items
+            .iter()
+            .position(|i| i.sku == "taco-al-pastor")
+            .unwrap_or(0);
+        store.menu.items[taco]
+            .names
+            .insert("es".into(), "Taco de Pastor al Trompo".into());
+        assert_eq!(
+            names(&store, "dos tacos de pastor al trompo"),
+            vec!["taco-al-pastor".to_owned()]
+        );
     }
 
     #[test]

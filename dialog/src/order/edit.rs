@@ -1,0 +1,190 @@
+//! Edits of lines already on the order: "make that a large", "change the Sprite to a Diet
+//! Coke", "scratch the knots".
+
+use kea_menu::matcher::{MatchKind, MenuMatcher, Target};
+
+use super::{Ack, Work};
+use crate::understand::{Analysis, Mention, item_kind};
+
+/// In a removal naming nothing, the last line: "scratch that".
+const THAT: &[&str] = &["that", "it", "eso", "lo", "last"];
+
+/// What "make that …" says about a line: another item, a size (as spoken), a quantity, options.
+#[derive(Default)]
+struct Modification {
+    item: Option<(usize, MatchKind)>,
+    size: Option<String>,
+    quantity: Option<u32>,
+    options: Vec<(usize, usize)>,
+}
+
+impl Work<'_> {
+    /// "make that a large / three / a Diet Coke / with extra cheese" on line `target`.
+    pub(super) fn modify(&mut self, target: usize, ms: &[Mention], an: &Analysis) {
+        let said = self.modification(target, ms, an);
+        let mut changed = false;
+        let line = &mut self.lines[target];
+        if let Some((item, kind)) = said.item {
+            line.item = item;
+            line.mods.retain(|(g, _)| {
+                let id = &self.menu.modifier_groups[*g].id;
+                self.menu.items[item].modifier_groups.contains(id)
+            });
+            line.size = line
+                .size
+                .as_deref()
+                .and_then(|s| MenuMatcher::resolve_size(self.menu, item, s));
+            if kind == MatchKind::Fuzzy {
+                line.held = true;
+            }
+            changed = true;
+        }
+        if let Some(spoken) = said.size
+            && let Some(resolved) = MenuMatcher::resolve_size(self.menu, line.item, &spoken)
+        {
+            line.size = Some(resolved);
+            changed = true;
+        }
+        if let Some(n) = said.quantity.filter(|n| (1..=999).contains(n)) {
+            line.quantity = n;
+            changed = true;
+        }
+        for opt in said.options {
+            self.put_mod(target, opt);
+            changed = true;
+        }
+        if changed {
+            self.last = Some(target);
+            self.acks.push(Ack::Changed(self.lines[target].clone()));
+        }
+    }
+
+    /// What a "make that …" clause says about line `target`: each menu span counts once, by its
+    /// first reading that can apply (a size, an option the line's item offers, another item).
+    fn modification(&self, target: usize, ms: &[Mention], an: &Analysis) -> Modification {
+        let mut said = Modification::default();
+        for m in ms {
+            match m {
+                Mention::Num(n) => said.quantity = Some(*n),
+                Mention::Word(_) => {}
+                Mention::Menu(mi) => {
+                    let matched = &an.matches[*mi];
+                    for (t, kind) in &matched.targets {
+                        match t {
+                            Target::Size(s) => {
+                                said.size.get_or_insert(s.clone());
+                            }
+                            Target::Option { group, option }
+                                if self.accepts(self.lines[target].item, *group) =>
+                            {
+                                said.options.push((*group, *option));
+                                break;
+                            }
+                            Target::Item(i)
+                                if said.item.is_none() && *i != self.lines[target].item =>
+                            {
+                                said.item = Some((*i, *kind));
+                            }
+                            _ => continue,
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        said
+    }
+
+    /// "change the Sprite to a Diet Coke", "make the pizza a large".
+    pub(super) fn change_clause(&mut self, ms: &[Mention], an: &Analysis) {
+        let first_menu = ms.iter().position(|m| matches!(m, Mention::Menu(_)));
+        let Some(first) = first_menu else {
+            // "change that" with nothing else: nothing to do.
+            return;
+        };
+        let targets = self.targets(&ms[first..=first], an);
+        let Some(&target) = targets.last() else {
+            // Nothing to change from: treat the clause as an order.
+            self.add_clause(ms, an);
+            return;
+        };
+        let rest = &ms[first + 1..];
+        // A new item in the rest replaces the line; sizes, numbers and options modify it.
+        let replaces = rest.iter().any(|m| {
+            matches!(m, Mention::Menu(mi) if item_kind(&an.matches[*mi]).is_some_and(|(i, _)| i != self.lines[target].item))
+        });
+        if replaces {
+            let old = self.lines.remove(target);
+            self.fix_last_after_remove(target);
+            let before = self.lines.len();
+            let explicit_qty = rest.iter().any(|m| matches!(m, Mention::Num(_)));
+            self.add_clause(rest, an);
+            if !explicit_qty && self.lines.len() > before {
+                let last = self.lines.len() - 1;
+                self.lines[last].quantity = old.quantity;
+                if let Some(Ack::Added(d, _)) = self.acks.last_mut() {
+                    d.quantity = old.quantity;
+                }
+            }
+            self.acks.push(Ack::Removed(old));
+        } else {
+            self.modify(target, rest, an);
+        }
+    }
+
+    /// "scratch the garlic knots", "take off one Coke", "no onions" removed, "scratch that".
+    pub(super) fn remove_clause(&mut self, ms: &[Mention], an: &Analysis) {
+        let qty = ms.iter().find_map(|m| match m {
+            Mention::Num(n) => Some(*n),
+            _ => None,
+        });
+        let mut removed_any = false;
+        for m in ms {
+            let Mention::Menu(mi) = m else { continue };
+            let matched = &an.matches[*mi];
+            // Removing an option from a line that has it.
+            if let Some((g, o)) = matched.targets.iter().find_map(|(t, _)| match t {
+                Target::Option { group, option } => Some((*group, *option)),
+                _ => None,
+            }) && let Some(i) = (0..self.lines.len())
+                .rev()
+                .find(|&i| self.lines[i].mods.contains(&(g, o)))
+                && item_kind(matched)
+                    .is_none_or(|(item, _)| !self.lines.iter().any(|l| l.item == item))
+            {
+                self.lines[i].mods.retain(|&x| x != (g, o));
+                self.acks.push(Ack::Changed(self.lines[i].clone()));
+                removed_any = true;
+                continue;
+            }
+            let lines = self.lines_for_match(*mi, an);
+            for &i in lines.iter().rev() {
+                match qty {
+                    Some(n) if n < self.lines[i].quantity => {
+                        self.lines[i].quantity -= n;
+                        let mut gone = self.lines[i].clone();
+                        gone.quantity = n;
+                        self.acks.push(Ack::Removed(gone));
+                    }
+                    _ => {
+                        let gone = self.lines.remove(i);
+                        self.fix_last_after_remove(i);
+                        self.acks.push(Ack::Removed(gone));
+                    }
+                }
+                removed_any = true;
+            }
+        }
+        let says_that = ms
+            .iter()
+            .any(|m| matches!(m, Mention::Word(w) if THAT.contains(&w.as_str())));
+        if !removed_any
+            && says_that
+            && let Some(i) = self.last.or(self.lines.len().checked_sub(1))
+        {
+            let gone = self.lines.remove(i);
+            self.fix_last_after_remove(i);
+            self.acks.push(Ack::Removed(gone));
+        }
+    }
+}
