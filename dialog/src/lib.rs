@@ -19,6 +19,7 @@
 
 mod answers;
 mod order;
+mod portions;
 mod pricing;
 mod prompts;
 mod questions;

@@ -523,6 +523,16 @@ pub(crate) fn yes_we_have_described(
     )
 }
 
+/// "A Classic Burger comes with lettuce, tomato and pickles. It's $8.99." for "what comes on…?".
+pub(crate) fn comes_with(lang: Language, name: &str, options: &[String], sentence: &str) -> String {
+    let list = crate::speech::list(lang, options, false);
+    pick(
+        lang,
+        &format!("The {name} comes with {list}. {sentence}"),
+        &format!("{name} viene con {list}. {sentence}"),
+    )
+}
+
 /// "Yes, we have it." before the price, for "do you have …?".
 pub(crate) fn yes_we_have_it(lang: Language, sentence: &str) -> String {
     pick(

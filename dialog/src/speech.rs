@@ -292,20 +292,70 @@ fn plural(name: &str, n: u32) -> String {
 /// cheese": item names as the menu spells them, numbers and sizes in the caller's language.
 pub(crate) fn describe(lang: Language, menu: &Menu, draft: &Draft, with_count: bool) -> String {
     let item: &Item = &menu.items[draft.item];
-    let options: Vec<String> = draft
-        .mods
-        .iter()
-        .map(|&(g, o)| {
-            let option = &menu.modifier_groups[g].options[o];
-            match lang {
-                Language::En => option_name(&option.name),
-                Language::Es => spanish_name(option),
-            }
-        })
-        .collect();
-    match lang {
+    let name_of = |option: &kea_menu::ModifierOption| match lang {
+        Language::En => option_name(&option.name),
+        Language::Es if !option.names.is_empty() => {
+            kea_menu::localized(&option.name, &option.names, "es").to_owned()
+        }
+        Language::Es => spanish_name(option),
+    };
+    let group_of = |g: usize| &menu.modifier_groups[g];
+    // Added options go after "with"; portions and refusals after the line, as a kitchen says
+    // them: "a Classic Burger with bacon, extra pickles, no onions".
+    let mut options = Vec::new();
+    let mut portions = Vec::new();
+    for &(g, o) in &draft.mods {
+        let option = &group_of(g).options[o];
+        let included = item.includes_option(&group_of(g).id, &option.sku);
+        match (draft.portion_of((g, o)), lang) {
+            (kea_menu::Portion::Regular, _) if included => {}
+            (kea_menu::Portion::Regular, _) => options.push(name_of(option)),
+            (portion, Language::En) => portions.push(portion_en(portion, &name_of(option))),
+            (portion, Language::Es) => portions.push(portion_es(portion, &name_of(option))),
+        }
+    }
+    for &(g, o) in &draft.refused {
+        let name = name_of(&group_of(g).options[o]);
+        portions.push(match lang {
+            Language::En => format!("no {name}"),
+            Language::Es => format!("sin {name}"),
+        });
+    }
+    let mut out = match lang {
         Language::En => describe_en(item, draft, &options, with_count),
-        Language::Es => describe_es(item, draft, &options, with_count),
+        Language::Es => {
+            // The store's Spanish name, when it gives one.
+            let mut spoken = item.clone();
+            spoken.name = kea_menu::localized(&item.name, &item.names, "es").to_owned();
+            describe_es(&spoken, draft, &options, with_count)
+        }
+    };
+    for phrase in portions {
+        out.push_str(", ");
+        out.push_str(&phrase);
+    }
+    out
+}
+
+/// "extra pickles", "light sauce", "ranch on the side".
+fn portion_en(portion: kea_menu::Portion, name: &str) -> String {
+    match portion {
+        kea_menu::Portion::Extra => format!("extra {name}"),
+        kea_menu::Portion::Light => format!("light {name}"),
+        kea_menu::Portion::Side => format!("{name} on the side"),
+        kea_menu::Portion::No => format!("no {name}"),
+        kea_menu::Portion::Regular => name.to_owned(),
+    }
+}
+
+/// "con tocino extra", "con poca salsa", "con ranch aparte".
+fn portion_es(portion: kea_menu::Portion, name: &str) -> String {
+    match portion {
+        kea_menu::Portion::Extra => format!("con {name} extra"),
+        kea_menu::Portion::Light => format!("con poco {name}"),
+        kea_menu::Portion::Side => format!("con {name} aparte"),
+        kea_menu::Portion::No => format!("sin {name}"),
+        kea_menu::Portion::Regular => format!("con {name}"),
     }
 }
 

@@ -143,7 +143,21 @@ fn about_item(
         }
     };
     let asked_have = an.asks_if_we_have();
-    if !an.price_question()
+    // What it comes with (store.md's `includes`), in the caller's language.
+    let comes_with: Vec<String> = item
+        .includes
+        .iter()
+        .filter_map(|(group_id, skus)| Some((menu.group(group_id)?, skus)))
+        .flat_map(|(group, skus)| {
+            skus.iter().filter_map(move |sku| {
+                let option = group.option(sku)?;
+                Some(kea_menu::localized(&option.name, &option.names, lang.bcp47()).to_owned())
+            })
+        })
+        .collect();
+    if !an.price_question() && !comes_with.is_empty() {
+        sentence = prompts::comes_with(lang, &item.name, &comes_with, &sentence);
+    } else if !an.price_question()
         && let Some(description) = &item.description
     {
         sentence = prompts::yes_we_have_described(lang, &item.name, description, &sentence);

@@ -120,6 +120,8 @@ pub(super) fn clarify(a: &mut Answer) -> ControlFlow<Flow> {
             quantity: c.quantity.max(1),
             size,
             mods: Vec::new(),
+            portions: Vec::new(),
+            refused: Vec::new(),
             certainty: a.asr.min(1000),
             held: false,
             id: 0,

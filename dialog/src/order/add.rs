@@ -8,6 +8,7 @@
 use kea_menu::matcher::{Match, MatchKind, MenuMatcher, Target};
 
 use super::{Ack, Draft, Work};
+use crate::portions::Mark;
 use crate::understand::{Analysis, Mention, item_kind};
 
 // Words that decide how a clause's mentions bind, compared with the tokenised transcript.
@@ -38,7 +39,8 @@ const NEGATIONS: &[&str] = &["no", "without", "sin", "not"];
 struct Pending {
     qty: Option<u32>,
     size: Option<String>,
-    mods: Vec<(usize, usize)>,
+    /// Options said before their item, with what was said about each ("no onions").
+    mods: Vec<((usize, usize), Option<Mark>)>,
     /// Indices of the lines this clause added, in order.
     lines: Vec<usize>,
     /// The category (and size) that "two large pizzas, one pepperoni and one cheese" gives each
@@ -76,6 +78,28 @@ impl Reading {
             }),
         }
     }
+}
+
+/// What the clause says about each option it names ("extra", "no", "on the side"), read once
+/// per clause by [`crate::portions::marks`].
+pub(super) fn option_marks(ms: &[Mention], an: &Analysis) -> Vec<Option<Mark>> {
+    let span_word = |k: usize| match &ms[k] {
+        Mention::Menu(mi) => {
+            let m = &an.matches[*mi];
+            (m.end == m.start + 1).then(|| an.tokens[m.start].text.clone())
+        }
+        _ => None,
+    };
+    crate::portions::marks(
+        ms,
+        |k| {
+            matches!(&ms[k], Mention::Menu(mi) if {
+                let r = Reading::of(&an.matches[*mi]);
+                !r.options.is_empty() && r.item.is_none_or(|(_, kind)| kind != MatchKind::Exact)
+            })
+        },
+        &span_word,
+    )
 }
 
 /// Whether the mention at `k` is refused: "no Coke", "without the fries", "sin una Coca".
@@ -146,13 +170,35 @@ impl Work<'_> {
     /// to, unless they clearly belong to a line already there.
     pub(super) fn add_clause(&mut self, ms: &[Mention], an: &Analysis) {
         let mut p = Pending::default();
+        let marks = option_marks(ms, an);
         let mut k = 0;
         while k < ms.len() {
+            self.mark = marks.get(k).copied().flatten();
             k += match &ms[k] {
                 Mention::Num(n) => self.number_in_clause(ms, k, *n, an, &mut p),
                 Mention::Word(_) => 1,
                 Mention::Menu(mi) => self.menu_in_clause(ms, k, &an.matches[*mi], an, &mut p),
             };
+        }
+        self.mark = None;
+        self.implied_item(&mut p);
+    }
+
+    /// "A medium root beer", "a large with ham and bacon": options (with a number or a size)
+    /// and no item, when exactly one item on the menu takes them all, mean that item. Only for
+    /// menus with portions (store.md's model); older menus keep asking.
+    fn implied_item(&mut self, p: &mut Pending) {
+        if !self.portions_on || p.mods.is_empty() || (p.qty.is_none() && p.size.is_none()) {
+            return;
+        }
+        let takes_all = |i: usize| {
+            self.menu.items[i].available && p.mods.iter().all(|((g, _), _)| self.accepts(i, *g))
+        };
+        let candidates: Vec<usize> = (0..self.menu.items.len())
+            .filter(|&i| takes_all(i))
+            .collect();
+        if let [item] = candidates[..] {
+            self.add_item(item, MatchKind::Exact, 1.0, p);
         }
     }
 
@@ -194,7 +240,8 @@ impl Work<'_> {
         if !r.options.is_empty() {
             // "chicken quesadilla", "extra cheese pizza": options before the item they go on.
             if self.forward_item(ms, k, an, &r.options) {
-                p.mods.extend(r.options.iter().copied().take(1));
+                p.mods
+                    .extend(r.options.iter().copied().take(1).map(|o| (o, self.mark)));
                 return 1;
             }
             if let Some(skip) = self.option_on_named_line(ms, k, an, &r.options, &p.lines) {
@@ -359,14 +406,16 @@ impl Work<'_> {
             quantity: qty_said.unwrap_or(1).clamp(1, 999),
             size: p.size.take(),
             mods: Vec::new(),
+            portions: Vec::new(),
+            refused: Vec::new(),
             certainty: if fuzzy { (score * 1000.0) as u16 } else { 1000 },
             held: fuzzy,
             id: 0,
         };
         let mut lost = Vec::new();
-        for opt in p.mods.drain(..) {
+        for (opt, mark) in p.mods.drain(..) {
             if self.accepts(item, opt.0)
-                && let Some(gone) = Self::add_mod(&mut draft, self.menu, opt)
+                && let Some(gone) = Self::mark_mod(&mut draft, self.menu, opt, mark)
             {
                 lost.push((gone, opt));
             }
@@ -454,6 +503,8 @@ impl Work<'_> {
                 quantity: p.qty.take().unwrap_or(1).clamp(1, 999),
                 size: p.size.take(),
                 mods: Vec::new(),
+                portions: Vec::new(),
+                refused: Vec::new(),
                 certainty: 1000,
                 held: false,
                 id: 0,
@@ -463,7 +514,8 @@ impl Work<'_> {
                 p.lines.push(i);
             }
         } else {
-            p.mods.extend(options.iter().copied().take(1));
+            p.mods
+                .extend(options.iter().copied().take(1).map(|o| (o, self.mark)));
         }
     }
 

@@ -4,6 +4,7 @@
 use kea_menu::matcher::{MatchKind, MenuMatcher, Target};
 
 use super::{Ack, Work};
+use crate::portions::Mark;
 use crate::understand::{Analysis, Mention, item_kind};
 
 /// In a removal naming nothing, the last line: "scratch that".
@@ -15,7 +16,8 @@ struct Modification {
     item: Option<(usize, MatchKind)>,
     size: Option<String>,
     quantity: Option<u32>,
-    options: Vec<(usize, usize)>,
+    /// Options, with what was said about each ("extra cheese on there", "leave off the onions").
+    options: Vec<((usize, usize), Option<Mark>)>,
 }
 
 impl Work<'_> {
@@ -49,10 +51,12 @@ impl Work<'_> {
             line.quantity = n;
             changed = true;
         }
-        for opt in said.options {
+        for (opt, mark) in said.options {
+            self.mark = mark;
             self.put_mod(target, opt);
             changed = true;
         }
+        self.mark = None;
         if changed {
             self.last = Some(target);
             self.acks.push(Ack::Changed(self.lines[target].clone()));
@@ -63,7 +67,9 @@ impl Work<'_> {
     /// first reading that can apply (a size, an option the line's item offers, another item).
     fn modification(&self, target: usize, ms: &[Mention], an: &Analysis) -> Modification {
         let mut said = Modification::default();
-        for m in ms {
+        let marks = super::add::option_marks(ms, an);
+        for (k, m) in ms.iter().enumerate() {
+            let mark = marks.get(k).copied().flatten();
             match m {
                 Mention::Num(n) => said.quantity = Some(*n),
                 Mention::Word(_) => {}
@@ -77,7 +83,7 @@ impl Work<'_> {
                             Target::Option { group, option }
                                 if self.accepts(self.lines[target].item, *group) =>
                             {
-                                said.options.push((*group, *option));
+                                said.options.push(((*group, *option), mark));
                                 break;
                             }
                             Target::Item(i)
@@ -133,6 +139,77 @@ impl Work<'_> {
     }
 
     /// "scratch the garlic knots", "take off one Coke", "no onions" removed, "scratch that".
+    /// "I don't want any onions on it", "skip the ham", "remove the pickles": a removal that
+    /// names options and no item refuses those options on the line that takes them (the last
+    /// one touched first), as "no onions" does — on menus with portions or items that come with
+    /// options (store.md). Whether it did.
+    pub(super) fn refuse_options(&mut self, ms: &[Mention], an: &Analysis) -> bool {
+        if !self.portions_on {
+            return false;
+        }
+        let mut options = Vec::new();
+        for (k, m) in ms.iter().enumerate() {
+            let Mention::Menu(mi) = m else { continue };
+            let matched = &an.matches[*mi];
+            if item_kind(matched).is_some_and(|(_, kind)| kind == MatchKind::Exact)
+                || matched
+                    .targets
+                    .iter()
+                    .any(|(t, _)| matches!(t, Target::Category(_)))
+            {
+                return false;
+            }
+            let readings: Vec<(usize, usize)> = matched
+                .targets
+                .iter()
+                .filter_map(|(t, _)| match t {
+                    Target::Option { group, option } => Some((*group, *option)),
+                    _ => None,
+                })
+                .collect();
+            if !readings.is_empty() {
+                options.push((k, readings));
+            }
+        }
+        if options.is_empty() {
+            return false;
+        }
+        // "I don't want extra cheese": a refused portion, not a refused option.
+        let marks = super::add::option_marks(ms, an);
+        let mut changed: Vec<usize> = Vec::new();
+        for (k, readings) in options {
+            let lines = self
+                .last
+                .into_iter()
+                .chain((0..self.lines.len()).rev())
+                .filter(|&i| i < self.lines.len());
+            let Some((line, opt)) = lines.into_iter().find_map(|i| {
+                readings
+                    .iter()
+                    .find(|(g, _)| self.accepts(self.lines[i].item, *g))
+                    .map(|&opt| (i, opt))
+            }) else {
+                continue;
+            };
+            self.mark = Some(match marks.get(k).copied().flatten() {
+                Some(Mark::At(kea_menu::Portion::Regular)) | None => {
+                    Mark::At(kea_menu::Portion::No)
+                }
+                Some(Mark::At(_)) | Some(Mark::NotThat) => Mark::NotThat,
+            });
+            self.put_mod(line, opt);
+            self.mark = None;
+            if !changed.contains(&line) {
+                changed.push(line);
+            }
+        }
+        for &line in &changed {
+            self.last = Some(line);
+            self.acks.push(Ack::Changed(self.lines[line].clone()));
+        }
+        !changed.is_empty()
+    }
+
     pub(super) fn remove_clause(&mut self, ms: &[Mention], an: &Analysis) {
         let qty = ms.iter().find_map(|m| match m {
             Mention::Num(n) => Some(*n),

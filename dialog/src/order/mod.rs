@@ -14,10 +14,11 @@
 mod add;
 mod edit;
 
-use kea_menu::Menu;
 use kea_menu::matcher::{MenuMatcher, Target};
+use kea_menu::{Menu, Portion};
 use serde::{Deserialize, Serialize};
 
+use crate::portions::Mark;
 use crate::understand::{Analysis, Mention};
 
 /// One order line as the state stores it.
@@ -61,6 +62,10 @@ pub(crate) struct Draft {
     pub quantity: u32,
     pub size: Option<String>,
     pub mods: Vec<(usize, usize)>,
+    /// The portion of each option of `mods` said at other than regular ("extra cheese").
+    pub portions: Vec<((usize, usize), Portion)>,
+    /// Options the caller refused ("no onions"), kept as kitchen instructions.
+    pub refused: Vec<(usize, usize)>,
     pub certainty: u16,
     /// Waiting for the caller to confirm it (fuzzy match or low ASR confidence).
     pub held: bool,
@@ -107,7 +112,42 @@ pub(crate) struct Work<'a> {
     pub conflicts: Vec<Conflict>,
     /// Every option reading of the clause being applied.
     clause_options: Vec<(usize, usize)>,
+    /// What the caller said about the option being put on a line ("extra", "no"), read by
+    /// [`crate::portions::marks`]; `None` for a plain option. On any menu a refusal keeps the
+    /// option off; only options offered in portions, or that the item comes with, are kept as
+    /// `no:` or at a portion.
+    pub(crate) mark: Option<Mark>,
+    /// The menu has portions or items that come with options (store.md): items implied by their
+    /// options, and removals that name options, read the new way. A menu without either keeps
+    /// the older readings.
+    pub(crate) portions_on: bool,
     next_id: u32,
+}
+
+impl Draft {
+    /// The portion option `opt` is at on this line (regular when not said otherwise).
+    pub(crate) fn portion_of(&self, opt: (usize, usize)) -> Portion {
+        self.portions
+            .iter()
+            .find(|(o, _)| *o == opt)
+            .map_or(Portion::Regular, |(_, p)| *p)
+    }
+
+    /// The same options at the same portions, and the same refusals, in any order.
+    fn same_options(&self, other: &Draft) -> bool {
+        let sorted = |v: &[(usize, usize)]| {
+            let mut v = v.to_vec();
+            v.sort_unstable();
+            v
+        };
+        let mut a = self.portions.clone();
+        let mut b = other.portions.clone();
+        a.sort_unstable_by_key(|(o, _)| *o);
+        b.sort_unstable_by_key(|(o, _)| *o);
+        sorted(&self.mods) == sorted(&other.mods)
+            && a == b
+            && sorted(&self.refused) == sorted(&other.refused)
+    }
 }
 
 /// With only a number, the quantity of the last line: "I'll need three of those".
@@ -197,6 +237,15 @@ impl<'a> Work<'a> {
             correcting: false,
             conflicts: Vec::new(),
             clause_options: Vec::new(),
+            mark: None,
+            portions_on: menu
+                .modifier_groups
+                .iter()
+                .any(|g| g.options.iter().any(|o| !o.portions.is_empty()))
+                || menu
+                    .items
+                    .iter()
+                    .any(|i| i.includes.values().any(|v| !v.is_empty())),
             next_id: 0,
         };
         for (line, is_held) in lines
@@ -215,16 +264,30 @@ impl<'a> Work<'a> {
 
     fn draft_of(&self, line: &Line, held: bool) -> Option<Draft> {
         let item = self.menu.items.iter().position(|i| i.sku == line.sku)?;
-        let mods = line
-            .modifiers
-            .iter()
-            .filter_map(|sku| self.option_of(item, sku))
-            .collect();
+        let mut mods = Vec::new();
+        let mut portions = Vec::new();
+        let mut refused = Vec::new();
+        for modifier in &line.modifiers {
+            let (portion, sku) = Portion::parse_modifier(modifier);
+            let Some(opt) = self.option_of(item, sku) else {
+                continue;
+            };
+            match portion {
+                Portion::No => refused.push(opt),
+                Portion::Regular => mods.push(opt),
+                other => {
+                    mods.push(opt);
+                    portions.push((opt, other));
+                }
+            }
+        }
         Some(Draft {
             item,
             quantity: line.quantity.max(1),
             size: line.size.clone(),
             mods,
+            portions,
+            refused,
             certainty: line.certainty,
             held,
             id: 0,
@@ -282,10 +345,31 @@ impl<'a> Work<'a> {
             modifiers: draft
                 .mods
                 .iter()
-                .map(|&(g, o)| self.menu.modifier_groups[g].options[o].sku.clone())
+                .filter_map(|&opt| {
+                    let portion = draft.portion_of(opt);
+                    // What the item comes with is on the line unless its portion changes.
+                    (portion != Portion::Regular || !self.includes(draft.item, opt))
+                        .then(|| portion.modifier(&self.option_sku(opt)))
+                })
+                .chain(
+                    draft
+                        .refused
+                        .iter()
+                        .map(|&opt| Portion::No.modifier(&self.option_sku(opt))),
+                )
                 .collect(),
             certainty: draft.certainty,
         }
+    }
+
+    fn option_sku(&self, (g, o): (usize, usize)) -> String {
+        self.menu.modifier_groups[g].options[o].sku.clone()
+    }
+
+    /// Whether item `item` comes with option `opt` (its `includes`).
+    pub(crate) fn includes(&self, item: usize, (g, o): (usize, usize)) -> bool {
+        let group = &self.menu.modifier_groups[g];
+        self.menu.items[item].includes_option(&group.id, &group.options[o].sku)
     }
 
     fn accepts(&self, item: usize, group: usize) -> bool {
@@ -315,8 +399,50 @@ impl<'a> Work<'a> {
     /// [`Work::add_mod`] on line `line`, noting a conflict when the option lost was said in the
     /// same clause ("half hot, half mild" with one sauce per order).
     fn put_mod(&mut self, line: usize, opt: (usize, usize)) {
-        if let Some(gone) = Self::add_mod(&mut self.lines[line], self.menu, opt) {
+        if let Some(gone) = Self::mark_mod(&mut self.lines[line], self.menu, opt, self.mark) {
             self.note_lost(line, gone, opt);
+        }
+    }
+
+    /// [`Work::add_mod`], at the portion `mark` says (store.md, "Portions"): a refusal takes the
+    /// option off and keeps `no:` as a kitchen instruction for what the item comes with or what
+    /// is offered in portions (refusing a plain choice, "not thin crust", adds nothing); "no
+    /// extra X" takes back only the extra; a portion the option is not offered in is regular.
+    pub(crate) fn mark_mod(
+        draft: &mut Draft,
+        menu: &Menu,
+        opt: (usize, usize),
+        mark: Option<Mark>,
+    ) -> Option<(usize, usize)> {
+        let group = &menu.modifier_groups[opt.0];
+        let option = &group.options[opt.1];
+        let included = menu.items[draft.item].includes_option(&group.id, &option.sku);
+        match mark {
+            Some(Mark::At(Portion::No)) => {
+                draft.mods.retain(|m| *m != opt);
+                draft.portions.retain(|(m, _)| *m != opt);
+                if (included || !option.portions.is_empty()) && !draft.refused.contains(&opt) {
+                    draft.refused.push(opt);
+                }
+                None
+            }
+            Some(Mark::NotThat) => {
+                draft.portions.retain(|(m, _)| *m != opt);
+                None
+            }
+            Some(Mark::At(portion)) if portion != Portion::Regular => {
+                draft.refused.retain(|m| *m != opt);
+                let lost = Self::add_mod(draft, menu, opt);
+                draft.portions.retain(|(m, _)| *m != opt);
+                if option.portions.price(portion).is_some() && draft.mods.contains(&opt) {
+                    draft.portions.push((opt, portion));
+                }
+                lost
+            }
+            _ => {
+                draft.refused.retain(|m| *m != opt);
+                Self::add_mod(draft, menu, opt)
+            }
         }
     }
 
@@ -443,6 +569,7 @@ impl<'a> Work<'a> {
                 }
             }
             ClauseKind::Change => self.change_clause(ms, an),
+            ClauseKind::Remove if self.refuse_options(ms, an) => {}
             ClauseKind::Remove => self.remove_clause(ms, an),
             ClauseKind::InsteadOf => {
                 // "a Diet Coke instead of the Sprite": the old item goes.
@@ -537,19 +664,33 @@ impl<'a> Work<'a> {
             if draft.size.is_some() {
                 line.size.clone_from(&draft.size);
             }
+            // The draft's options are already read: put them on as they are.
+            let mark = self.mark.take();
             for opt in draft.mods {
                 self.put_mod(i, opt);
+            }
+            self.mark = mark;
+            for (opt, portion) in draft.portions {
+                let line = &mut self.lines[i];
+                line.portions.retain(|(o, _)| *o != opt);
+                line.portions.push((opt, portion));
+            }
+            for opt in draft.refused {
+                let line = &mut self.lines[i];
+                line.mods.retain(|o| *o != opt);
+                if !line.refused.contains(&opt) {
+                    line.refused.push(opt);
+                }
             }
             self.acks.push(Ack::Changed(self.lines[i].clone()));
             self.last = Some(i);
             return;
         }
-        let mut sorted = draft.mods.clone();
-        sorted.sort_unstable();
         let same = self.lines.iter().position(|l| {
-            let mut m = l.mods.clone();
-            m.sort_unstable();
-            l.item == draft.item && l.size == draft.size && m == sorted && l.held == draft.held
+            l.item == draft.item
+                && l.size == draft.size
+                && l.held == draft.held
+                && l.same_options(&draft)
         });
         match same {
             Some(i) => {

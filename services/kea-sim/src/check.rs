@@ -62,7 +62,8 @@ fn last10(phone: &str) -> String {
 }
 
 /// (subtotal, tax, total) of the expected order by the pricing rules, computed from the store file
-/// alone: unit = size or item price + options; tax rounded half up; delivery fee for delivery.
+/// alone: unit = size or item price + options at their portions (store.md); tax rounded half up;
+/// delivery fee for delivery.
 pub fn expected_total(store: &Store, expect: &Expect) -> (i64, i64, i64) {
     let mut subtotal = 0;
     for it in &expect.items {
@@ -82,19 +83,23 @@ pub fn expected_total(store: &Store, expect: &Expect) -> (i64, i64, i64) {
                 .find(|s| s.name.eq_ignore_ascii_case(&size))
                 .map_or(0, |s| s.price_cents)
         };
-        let options: i64 = it
-            .modifiers
-            .iter()
-            .map(|o| {
-                store
-                    .menu
-                    .modifier_groups
-                    .iter()
-                    .flat_map(|g| &g.options)
-                    .find(|x| x.sku == *o)
-                    .map_or(0, |x| x.price_cents)
-            })
-            .sum();
+        // Options at their portions, by store.md's rules ("extra:bacon", "no:onion").
+        let options: i64 = match kea_menu::resolve_modifiers(store, item, &it.modifiers) {
+            Ok(resolved) => resolved.iter().map(|m| m.price_cents).sum(),
+            Err(_) => it
+                .modifiers
+                .iter()
+                .map(|o| {
+                    store
+                        .menu
+                        .modifier_groups
+                        .iter()
+                        .flat_map(|g| &g.options)
+                        .find(|x| x.sku == *o)
+                        .map_or(0, |x| x.price_cents)
+                })
+                .sum(),
+        };
         subtotal += (unit + options) * i64::from(it.quantity);
     }
     let tax = (subtotal * i64::from(store.tax_rate_bps) + 5000) / 10000;
