@@ -401,6 +401,13 @@ const ADDRESS_LEADS: &[(&str, bool)] = &[
     ("envien a", false),
 ];
 
+/// Words that may follow a name said after a weak lead-in, in a transcript without capitals.
+const AFTER_A_NAME: &[&str] = &[
+    "and", "for", "please", "thanks", "thank", "here", "calling", "speaking", "again", "from",
+    "with", "i", "im", "id", "ill", "i'd", "i'll", "i'm", "my", "phone", "number", "on", "at", "y",
+    "para", "por", "gracias", "de", "aqui", "hablando", "mi", "con",
+];
+
 /// Words that are not names ("this is for pickup", "I'm calling", "soy de aquí"), folded.
 const NOT_NAMES: &[&str] = &[
     "a",
@@ -805,6 +812,18 @@ fn name_after(
         .is_some_and(|w| NAME_PARTICLES.contains(&fold_word(w).as_str()))
     {
         name.pop();
+    }
+    // Without capitals to go by, a weak lead-in's name must end its phrase ("it's Dana, and…",
+    // "it's Dana for pickup"): "it's important you leave off…", "I am wanting to order…" name
+    // nobody.
+    if !strong
+        && lowercase
+        && k < words.len()
+        && !words[k - 1].pause
+        && !words[k - 1].full_stop
+        && !AFTER_A_NAME.contains(&words[k].fold.as_str())
+    {
+        return None;
     }
     (!name.is_empty()).then(|| (k, name.join(" ")))
 }

@@ -334,13 +334,16 @@ impl MenuMatcher {
             let mut choice = best[i + 1].clone();
             for &c in &starting[i] {
                 let candidate = &candidates[c];
-                let weight = match candidate.kind() {
+                let weight: u32 = match candidate.kind() {
                     MatchKind::Exact => 10,
                     MatchKind::Derived => 9,
                     MatchKind::Fuzzy => 7,
                 };
                 let span = u32::try_from(candidate.end - candidate.start).unwrap_or(u32::MAX);
-                let score = best[candidate.end].0 + weight * span;
+                // Covering the same words with fewer, longer names wins a tie: "jalapeno
+                // peppers" is one topping, not jalapenos and peppers.
+                let score = (best[candidate.end].0 + weight.saturating_mul(span).saturating_mul(4))
+                    .saturating_sub(1);
                 if score > choice.0 {
                     let mut picked = vec![c];
                     picked.extend_from_slice(&best[candidate.end].1);
@@ -1119,6 +1122,30 @@ mod tests {
             names(&store, "dos tacos de pastor al trompo"),
             vec!["taco-al-pastor".to_owned()]
         );
+    }
+
+    #[test]
+    fn the_longest_exact_name_wins_over_two_shorter_ones() {
+        let mut store = fixtures::store(fixtures::TONYS);
+        let toppings = store
+            .menu
+            .modifier_groups
+            .iter()
+            .position(|g| g.id == "toppings")
+            .unwrap_or(0);
+        let mut jalapeno_peppers = store.menu.modifier_groups[toppings].options[0].clone();
+        jalapeno_peppers.sku = "jalapeno-peppers".into();
+        jalapeno_peppers.name = "jalapeno peppers".into();
+        jalapeno_peppers.aliases = vec!["jalapeno".into()];
+        store.menu.modifier_groups[toppings]
+            .options
+            .push(jalapeno_peppers);
+        let found = names(&store, "a large cheese pizza with jalapeno peppers");
+        assert!(
+            found.contains(&"opt:jalapeno-peppers".to_owned()),
+            "{found:?}"
+        );
+        assert!(!found.contains(&"opt:peppers".to_owned()), "{found:?}");
     }
 
     #[test]
