@@ -581,6 +581,26 @@ impl Work<'_> {
             return None;
         }
         let r = Reading::of(m);
+        // "… and one large sausage and bacon pizza": an item named later (before another
+        // number) that takes this size or option is what the number counts, with its own size
+        // and options — a new line, not a part of an earlier one.
+        let takes = |item: usize| {
+            r.options.iter().any(|(g, _)| self.accepts(item, *g))
+                || r.size
+                    .as_deref()
+                    .is_some_and(|s| MenuMatcher::resolve_size(self.menu, item, s).is_some())
+        };
+        let item_follows = ms[next + 1..]
+            .iter()
+            .take_while(|m| !matches!(m, Mention::Num(_)))
+            .filter_map(|m| match m {
+                Mention::Menu(mi) => item_kind(&an.matches[*mi]),
+                _ => None,
+            })
+            .any(|(item, kind)| kind == MatchKind::Exact && takes(item));
+        if item_follows {
+            return None;
+        }
         let split = match r.size {
             // "2 pepperoni pizzas, 1 large and 1 small".
             Some(spoken) => self.split_by_size(n, &spoken, clause_lines),
