@@ -321,6 +321,13 @@ pub(crate) fn describe(lang: Language, menu: &Menu, draft: &Draft, with_count: b
             Language::Es => format!("sin {name}"),
         });
     }
+    // "sin cebolla" is said after the item, never after "con".
+    if lang == Language::Es {
+        let (refusals, added): (Vec<String>, Vec<String>) =
+            options.into_iter().partition(|o| o.starts_with("sin "));
+        options = added;
+        portions.splice(0..0, refusals);
+    }
     let mut out = match lang {
         Language::En => describe_en(item, draft, &options, with_count),
         Language::Es => {
@@ -330,9 +337,14 @@ pub(crate) fn describe(lang: Language, menu: &Menu, draft: &Draft, with_count: b
             describe_es(&spoken, draft, &options, with_count)
         }
     };
-    for phrase in portions {
-        out.push_str(", ");
-        out.push_str(&phrase);
+    for (n, phrase) in portions.iter().enumerate() {
+        // Spanish runs on ("tacos sin cebolla, con queso extra"); English lists after a comma.
+        out.push_str(if n == 0 && lang == Language::Es {
+            " "
+        } else {
+            ", "
+        });
+        out.push_str(phrase);
     }
     out
 }
