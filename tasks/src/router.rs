@@ -113,16 +113,13 @@ pub async fn route_once(
             continue;
         };
         let refused: Vec<String> = task.refused_by.iter().map(ToString::to_string).collect();
-        let eligible: Vec<Candidate> = workers
-            .iter()
-            .filter(|c| c.free_capacity > 0 && !refused.contains(&c.id))
-            .cloned()
-            .collect();
-        let Some(chosen) = choose_worker(&step, &task.attributes, &eligible) else {
+        let eligible = workers.iter().filter(|c| !refused.contains(&c.id));
+        let Some(chosen) = choose_worker(&step, &task.attributes, eligible) else {
             report.waiting += 1;
             continue;
         };
-        let Ok(worker_id) = uuid::Uuid::parse_str(&chosen.id) else {
+        let chosen_id = chosen.id.clone();
+        let Ok(worker_id) = uuid::Uuid::parse_str(&chosen_id) else {
             continue;
         };
         let step_name = format!("{}/{}", step.filter, step.target_index);
@@ -134,7 +131,7 @@ pub async fn route_once(
             reservation_timeout_secs,
         )
         .await?;
-        if let Some(w) = workers.iter_mut().find(|c| c.id == chosen.id) {
+        if let Some(w) = workers.iter_mut().find(|c| c.id == chosen_id) {
             if offered {
                 w.free_capacity -= 1;
                 // Just offered a task: the least idle now.

@@ -238,14 +238,7 @@ impl<'a> Work<'a> {
             conflicts: Vec::new(),
             clause_options: Vec::new(),
             mark: None,
-            portions_on: menu
-                .modifier_groups
-                .iter()
-                .any(|g| g.options.iter().any(|o| !o.portions.is_empty()))
-                || menu
-                    .items
-                    .iter()
-                    .any(|i| i.includes.values().any(|v| !v.is_empty())),
+            portions_on: menu.uses_portions(),
             next_id: 0,
         };
         for (line, is_held) in lines

@@ -18,8 +18,8 @@ pub mod store;
 
 pub use import::{Problem, StoreFileError};
 pub use price::{
-    FulfillmentKind, OrderLine, Price, PriceError, PricedLine, ResolvedModifier, price_order,
-    resolve_modifiers, tax_cents,
+    FulfillmentKind, OrderLine, Price, PriceError, PricedLine, ResolvedModifier, option_price,
+    price_order, resolve_modifiers, tax_cents,
 };
 pub use store::{
     Fulfillment, Item, Menu, ModifierGroup, ModifierOption, OpeningHours, Portion, Portions,

@@ -439,8 +439,10 @@ fn resolve(
     Ok(resolved)
 }
 
-/// What one option at one portion adds to the unit price; see [`resolve_modifiers`].
-fn option_price(
+/// What one option at one portion adds to the unit price (`included`: the item comes with it),
+/// by store.md's rules; see [`resolve_modifiers`]. A portion the option is not offered in is
+/// [`PriceError::PortionNotOffered`].
+pub fn option_price(
     option: &ModifierOption,
     portion: Portion,
     included: bool,

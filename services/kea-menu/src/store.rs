@@ -70,15 +70,7 @@ impl Store {
     /// `max`. Once a store uses either, an option may appear at most once on a line.
     #[must_use]
     pub fn uses_portions(&self) -> bool {
-        let menu = &self.menu;
-        menu.modifier_groups
-            .iter()
-            .flat_map(|group| &group.options)
-            .any(|option| !option.portions.is_empty())
-            || menu
-                .items
-                .iter()
-                .any(|item| item.includes.values().any(|skus| !skus.is_empty()))
+        self.menu.uses_portions()
     }
 }
 
@@ -267,6 +259,19 @@ pub struct Menu {
 }
 
 impl Menu {
+    /// See [`Store::uses_portions`].
+    #[must_use]
+    pub fn uses_portions(&self) -> bool {
+        self.modifier_groups
+            .iter()
+            .flat_map(|group| &group.options)
+            .any(|option| !option.portions.is_empty())
+            || self
+                .items
+                .iter()
+                .any(|item| item.includes.values().any(|skus| !skus.is_empty()))
+    }
+
     /// The item with this sku; skus are unique within a menu once parsed.
     #[must_use]
     pub fn item(&self, sku: &str) -> Option<&Item> {

@@ -638,11 +638,11 @@ pub struct Candidate {
 pub fn choose_worker<'a>(
     step: &Step<'_>,
     task: &Value,
-    candidates: &'a [Candidate],
+    candidates: impl IntoIterator<Item = &'a Candidate>,
 ) -> Option<&'a Candidate> {
     let idle = |c: &Candidate| if c.idle_secs > 0.0 { c.idle_secs } else { 0.0 };
     candidates
-        .iter()
+        .into_iter()
         .filter(|c| c.free_capacity > 0 && step.matches(task, &c.attributes))
         .max_by(|a, b| idle(a).total_cmp(&idle(b)).then_with(|| b.id.cmp(&a.id)))
 }

@@ -187,15 +187,18 @@ pub async fn task_of(
     Ok(row)
 }
 
-/// What the agent needs to verify an order: the order, its lines, the store's document.
+/// What the agent needs to verify an order: the order, its lines, and which store's menu (as
+/// of when) prices it.
 #[derive(Debug, Clone)]
 pub struct OrderForAgent {
     /// The order's columns as JSON (status, customer, totals, confidence, reasons…).
     pub order: Value,
     /// The lines, in order, as JSON objects.
     pub lines: Vec<Value>,
-    /// The store document (menu), for the edit form and pricing.
-    pub store_document: Value,
+    /// The store, for its menu (the edit form and pricing).
+    pub store_id: String,
+    /// When the store last changed: the key of the server's parsed-menu cache.
+    pub store_updated_at: DateTime<Utc>,
     /// The store's phone number.
     pub store_phone: String,
 }
@@ -223,10 +226,10 @@ pub async fn order_for_agent(
         return Ok(None);
     };
     let store_id: String = row.try_get("store_id")?;
-    // The document is not the agent's to read through the API (it holds POS settings); kea reads
-    // it for the agent once RLS has said the order is visible.
-    let (store_document, store_phone): (Value, String) =
-        sqlx::query_as("SELECT document, phone FROM stores WHERE id = $1")
+    // The store's menu is not the agent's to read through the API (the document holds POS
+    // settings); kea reads it for the agent once RLS has said the order is visible.
+    let (store_updated_at, store_phone): (DateTime<Utc>, String) =
+        sqlx::query_as("SELECT updated_at, phone FROM stores WHERE id = $1")
             .bind(&store_id)
             .fetch_one(pool)
             .await?;
@@ -234,7 +237,8 @@ pub async fn order_for_agent(
     Ok(Some(OrderForAgent {
         order: row.try_get("o")?,
         lines: lines.as_array().cloned().unwrap_or_default(),
-        store_document,
+        store_id,
+        store_updated_at,
         store_phone,
     }))
 }

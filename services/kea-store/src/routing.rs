@@ -378,7 +378,7 @@ pub async fn finish_transfer(
 /// Opens the `transfer` task of a caller who asked for a person (at most one open per call).
 /// Returns the open task's id.
 pub async fn open_transfer(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     call_sid: &str,
     reason: &str,
 ) -> Result<Uuid, StoreError> {
@@ -391,7 +391,7 @@ pub async fn open_transfer(
     )
     .bind(call_sid)
     .bind(reason)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(pool)
     .await?;
     match inserted {
         Some(id) => Ok(id),
@@ -400,7 +400,7 @@ pub async fn open_transfer(
                 AND status NOT IN ('completed', 'canceled')",
         )
         .bind(call_sid)
-        .fetch_one(&mut *conn)
+        .fetch_one(pool)
         .await?),
     }
 }

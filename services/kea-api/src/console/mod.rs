@@ -12,6 +12,8 @@ pub mod auth;
 mod events;
 pub mod pages;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -29,6 +31,7 @@ use uuid::Uuid;
 pub use events::Hub;
 
 use crate::AppState;
+use crate::twilio::menus::StoreBundle;
 
 /// The console's pages and forms (behind the server's usual layers, timeout included).
 pub fn routes() -> Router<AppState> {
@@ -247,7 +250,7 @@ async fn render_console(
 struct Loaded {
     task: TaskSummary,
     order: Option<(Value, Vec<Value>)>,
-    store: Option<Store>,
+    store: Option<Arc<StoreBundle>>,
     store_phone: Option<String>,
     transcript: Vec<kea_store::console::TranscriptTurn>,
     history: Vec<(chrono::DateTime<chrono::Utc>, Option<String>, String, Value)>,
@@ -258,7 +261,7 @@ impl Loaded {
         pages::TaskView {
             task: &self.task,
             order: self.order.as_ref().map(|(o, l)| (o, l.as_slice())),
-            store: self.store.as_ref(),
+            store: self.store.as_deref().map(|b| &b.store),
             store_phone: self.store_phone.as_deref(),
             transcript: &self.transcript,
             history: &self.history,
@@ -276,7 +279,14 @@ async fn load_task(state: &AppState, worker: Uuid, id: Uuid) -> Result<Option<Lo
     if let Some(order_id) = task.order_id
         && let Some(o) = kea_store::console::order_for_agent(&state.db, worker, order_id).await?
     {
-        store = Store::from_json(&o.store_document).ok();
+        store = state
+            .menus
+            .get(&state.db, &o.store_id, o.store_updated_at)
+            .await
+            .map_err(
+                |e| tracing::warn!(error = %e, "console: the order's store menu is unreadable"),
+            )
+            .ok();
         store_phone = Some(o.store_phone);
         order = Some((o.order, o.lines));
     }
@@ -487,7 +497,10 @@ async fn set_activity(State(state): State<AppState>, headers: HeaderMap, body: B
     after_action(&state, &session, None, result, done, NOT_YOURS).await
 }
 
-async fn task_change(
+/// One change an agent makes to a task or order (`sql` on the `api` views, `$1` the id, `$2`
+/// what `value` reads from the form), run as the agent; then back to the task the form was
+/// sent from (its `task` field, else `id` itself), with a notice or the refusal in words.
+async fn agent_change(
     state: AppState,
     headers: HeaderMap,
     body: Bytes,
@@ -501,13 +514,14 @@ async fn task_change(
         Ok(s) => s,
         Err(r) => return r,
     };
+    let back = task_field(&form).or(Some(id));
     let value = match value(&form) {
         Ok(v) => v,
         Err(msg) => {
             return render_console(
                 &state,
                 &session,
-                Some(id),
+                back,
                 None,
                 Some(msg),
                 StatusCode::BAD_REQUEST,
@@ -517,7 +531,7 @@ async fn task_change(
     };
     let result =
         kea_store::console::act_as_agent(&state.db, session.worker_id, sql, id, &value).await;
-    after_action(&state, &session, Some(id), result, done, NOT_YOURS).await
+    after_action(&state, &session, back, result, done, NOT_YOURS).await
 }
 
 /// `POST /console/tasks/{id}/{accept|reject|complete}`: the agent's answer to an offer, or a
@@ -554,7 +568,7 @@ async fn task_action(
         ),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    task_change(state, headers, body, id, sql, value, done).await
+    agent_change(state, headers, body, id, sql, value, done).await
 }
 
 /// The task a decision form was sent from (to come back to it).
@@ -568,26 +582,14 @@ async fn approve(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = FormFields::parse(&body);
-    let session = match form_session(&state, &headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let result = kea_store::console::act_as_agent(
-        &state.db,
-        session.worker_id,
-        "UPDATE api.orders SET status = $2 WHERE id = $1",
+    agent_change(
+        state,
+        headers,
+        body,
         order,
-        "confirmed",
-    )
-    .await;
-    after_action(
-        &state,
-        &session,
-        task_field(&form),
-        result,
+        "UPDATE api.orders SET status = $2 WHERE id = $1",
+        |_| Ok("confirmed".to_owned()),
         "Approved: the order is on its way to the store.",
-        NOT_YOURS,
     )
     .await
 }
@@ -598,39 +600,21 @@ async fn reject_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = FormFields::parse(&body);
-    let session = match form_session(&state, &headers, &form).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let reason = form.get("reason").unwrap_or_default().trim();
-    if reason.is_empty() {
-        return render_console(
-            &state,
-            &session,
-            task_field(&form),
-            None,
-            Some("Give a reason to reject the order: the caller is told."),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
-    }
-    let reason: String = reason.chars().take(300).collect();
-    let result = kea_store::console::act_as_agent(
-        &state.db,
-        session.worker_id,
-        "UPDATE api.orders SET status = 'rejected', rejection_reason = $2 WHERE id = $1",
+    agent_change(
+        state,
+        headers,
+        body,
         order,
-        &reason,
-    )
-    .await;
-    after_action(
-        &state,
-        &session,
-        task_field(&form),
-        result,
+        "UPDATE api.orders SET status = 'rejected', rejection_reason = $2 WHERE id = $1",
+        |f| {
+            let reason = f.get("reason").unwrap_or_default().trim();
+            if reason.is_empty() {
+                Err("Give a reason to reject the order: the caller is told.")
+            } else {
+                Ok(reason.chars().take(300).collect())
+            }
+        },
         "Rejected: the caller will be texted.",
-        NOT_YOURS,
     )
     .await
 }
@@ -671,10 +655,16 @@ async fn edit_lines(
             Ok(None) => return refuse(NOT_YOURS.to_owned()).await,
             Err(e) => return server_error(&e),
         };
-    let store = match Store::from_json(&order.store_document) {
-        Ok(s) => s,
+    // The server's parsed menu, as every webhook turn uses it.
+    let bundle = match state
+        .menus
+        .get(&state.db, &order.store_id, order.store_updated_at)
+        .await
+    {
+        Ok(b) => b,
         Err(e) => return server_error(&e),
     };
+    let store = &bundle.store;
     let mut lines: Vec<OrderLine> = order.lines.iter().map(order_line).collect();
     let quantity = match form.get("quantity").map(str::parse::<u32>) {
         None => 1,
@@ -731,7 +721,7 @@ async fn edit_lines(
     } else {
         FulfillmentKind::Pickup
     };
-    let price = match kea_menu::price_order(&store, &lines, fulfillment) {
+    let price = match kea_menu::price_order(store, &lines, fulfillment) {
         Ok(p) => p,
         Err(e) => {
             return refuse(format!(
@@ -749,7 +739,7 @@ async fn edit_lines(
                 .menu
                 .item(&l.sku)
                 .map_or_else(|| l.sku.clone(), |i| i.name.clone()),
-            size: canonical_size(&store, l),
+            size: canonical_size(store, l),
             quantity: i32::try_from(l.quantity).unwrap_or(i32::MAX),
             modifiers: l.modifiers.clone(),
             unit_price_cents: p.unit_price_cents,

@@ -603,13 +603,13 @@ fn portion_choices(
                             "Add" @if opt.price_cents > 0 { " (+" (money(opt.price_cents)) ")" }
                         }
                     }
-                    @for (portion, price) in [Portion::Light, Portion::Extra, Portion::Side]
+                    // Each portion it is offered in, with what it adds as pricing says.
+                    @for (portion, extra) in [Portion::Light, Portion::Extra, Portion::Side]
                         .into_iter()
-                        .filter_map(|p| opt.portions.price(p).map(|c| (p, c)))
+                        .filter_map(|p| kea_menu::option_price(opt, p, included).ok().map(|c| (p, c)))
                     {
                         option value=(portion.modifier(&opt.sku)) selected[current == Some(portion)] {
                             (kitchen_name(portion, &opt.name))
-                            @let extra = if included { (price - opt.price_cents).max(0) } else { price };
                             @if extra > 0 { " (+" (money(extra)) ")" }
                         }
                     }

@@ -57,23 +57,15 @@ pub async fn wait(State(state): State<AppState>, form: SignedForm) -> Response {
         .unwrap_or(0);
     let lang = language(&state, call_sid).await;
     let es = spanish(&lang);
-    let mut conn = match state.db.acquire().await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(call.sid = call_sid, error = %e, "queue wait: no database; asking the caller to hold");
-            return twiml(hold(&lang, None, 5));
-        }
-    };
     let reason = if es {
         "La persona que llama pidió hablar con alguien."
     } else {
         "The caller asked for a person."
     };
-    if let Err(e) = kea_store::routing::open_transfer(&mut conn, call_sid, reason).await {
+    if let Err(e) = kea_store::routing::open_transfer(&state.db, call_sid, reason).await {
         tracing::error!(call.sid = call_sid, error = %e, "queue wait: cannot open the transfer task");
         return twiml(hold(&lang, None, 5));
     }
-    drop(conn);
     let position = match kea_store::routing::transfer_position(&state.db, call_sid).await {
         Ok(p) => p,
         Err(e) => {
