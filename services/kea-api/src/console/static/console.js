@@ -65,6 +65,9 @@
     else if (change.task === selected() && !typing()) loadPane(change.task);
   });
   events.addEventListener("refresh", () => refreshList());
+  // The stream (re)started: anything that changed between this page's render (or the last
+  // connection) and now was not sent on it, so read the list once.
+  events.addEventListener("ready", () => refreshList());
 
   // Keys: A accept, V approve, N next task. Not while typing in a field.
   document.addEventListener("keydown", (e) => {
