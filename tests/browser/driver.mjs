@@ -43,8 +43,22 @@ const commands = {
     await page.waitForLoadState('load');
     return { url: page.url() };
   },
-  // A keyboard shortcut; waits for the navigation it causes, if any.
-  async press({ key }) {
+  // A keyboard shortcut; waits for the navigation it causes: always when `navigates` (a
+  // shortcut that submits a form), else if one starts within 200 ms.
+  async press({ key, navigates }) {
+    if (navigates) {
+      // Wait for the next whole-document load (live updates rewrite the URL in place, which
+      // Playwright's own navigation wait would take for this one).
+      const loads = navigations;
+      await page.keyboard.press(key);
+      const deadline = Date.now() + 20000;
+      while (navigations === loads) {
+        if (Date.now() > deadline) throw new Error(`no page load after pressing ${key}`);
+        await page.waitForTimeout(20);
+      }
+      await page.waitForLoadState('load');
+      return { url: page.url() };
+    }
     const before = navigations;
     await page.keyboard.press(key);
     await page.waitForTimeout(200);

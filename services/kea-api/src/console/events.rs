@@ -118,11 +118,13 @@ pub fn stream_for(
     worker: Uuid,
     rx: broadcast::Receiver<TaskChange>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let hello = futures_util::stream::once(async { Ok(Event::default().event("ready").data("")) });
+    // Browsers drop an event whose data is empty (the SSE spec), so every event says something.
+    let hello =
+        futures_util::stream::once(async { Ok(Event::default().event("ready").data("{}")) });
     let changes = BroadcastStream::new(rx).filter_map(move |item| async move {
         match item {
             Ok(change) if change.workers.is_empty() && change.task.is_none() => {
-                Some(Ok(Event::default().event("refresh").data("")))
+                Some(Ok(Event::default().event("refresh").data("{}")))
             }
             Ok(change) if change.workers.contains(&worker) => {
                 let data = serde_json::json!({
@@ -134,7 +136,7 @@ pub fn stream_for(
             }
             Ok(_) => None,
             // This browser fell behind: it should re-read everything.
-            Err(_) => Some(Ok(Event::default().event("refresh").data(""))),
+            Err(_) => Some(Ok(Event::default().event("refresh").data("{}"))),
         }
     });
     Sse::new(hello.chain(changes)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))

@@ -466,7 +466,8 @@ async fn an_agent_verifies_corrects_and_approves_orders_and_takes_a_waiting_call
     b.shot("04-offer").await;
 
     // Accept with the keyboard, change the size, approve: the POS gets the corrected order once.
-    b.send(json!({"cmd": "press", "key": "a"})).await;
+    b.send(json!({"cmd": "press", "key": "a", "navigates": true}))
+        .await;
     assert!(b.text(".task-status").await.starts_with("Yours"));
     b.check_accessible("verify").await;
     b.shot("05-verify").await;
@@ -476,7 +477,8 @@ async fn an_agent_verifies_corrects_and_approves_orders_and_takes_a_waiting_call
     let (cents, dollars) = medium_pepperoni_total(&stack.store);
     assert_eq!(b.text("#order-total").await, dollars);
     b.shot("06-corrected").await;
-    b.send(json!({"cmd": "press", "key": "v"})).await;
+    b.send(json!({"cmd": "press", "key": "v", "navigates": true}))
+        .await;
     stack
         .wait_until("corrected order", ORDER_STATUS, &order, "sent_to_pos")
         .await;
@@ -517,16 +519,17 @@ async fn an_agent_verifies_corrects_and_approves_orders_and_takes_a_waiting_call
     let call = stack.call("low-2", &["a large pepperoni pizza"], 0.7, "order_placed");
     let order2: String = stack.scalar(ORDER_OF_CALL, &call).await;
     wait_offer(&mut b, &stack).await;
-    b.send(json!({"cmd": "press", "key": "a"})).await;
-    b.send(json!({"cmd": "press", "key": "v"})).await;
+    b.send(json!({"cmd": "press", "key": "a", "navigates": true}))
+        .await;
+    b.send(json!({"cmd": "press", "key": "v", "navigates": true}))
+        .await;
     stack
         .wait_until("failing push", ORDER_STATUS, &order2, "pos_failed")
         .await;
-    let offer = b
-        .send(json!({"cmd": "wait", "selector": "li.offer[data-task-id]"}))
-        .await;
+    let offer = wait_offer(&mut b, &stack).await;
     assert_eq!(offer["navigations"], 0);
-    b.send(json!({"cmd": "press", "key": "a"})).await;
+    b.send(json!({"cmd": "press", "key": "a", "navigates": true}))
+        .await;
     assert!(
         b.text("section#task h2")
             .await
@@ -563,7 +566,8 @@ async fn an_agent_verifies_corrects_and_approves_orders_and_takes_a_waiting_call
             .starts_with("Caller waiting")
     );
     b.shot("09-transfer").await;
-    b.send(json!({"cmd": "press", "key": "a"})).await;
+    b.send(json!({"cmd": "press", "key": "a", "navigates": true}))
+        .await;
     let connected = "SELECT status FROM tasks WHERE call_sid = $1 AND kind = 'transfer'";
     stack
         .wait_until("transfer", connected, &call, "completed")

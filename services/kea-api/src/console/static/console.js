@@ -24,12 +24,21 @@
   }
   window.setInterval(tick, 1000);
 
+  // Changes come in bursts (a task finishes, the next is offered): each refresh is a request of
+  // its own, and only the latest request's answer is shown, so a slower, older answer never
+  // overwrites a newer list.
+  let listRequest = 0;
+  let paneRequest = 0;
+
   async function refreshList() {
+    const mine = ++listRequest;
     const query = selected() ? "?task=" + encodeURIComponent(selected()) : "";
     const r = await fetch("/console/fragments/tasks" + query, { credentials: "same-origin" });
     if (r.redirected || !r.ok) { window.location.assign("/console/login"); return; }
+    const html = await r.text();
+    if (mine !== listRequest) return;
     const offersBefore = list.querySelectorAll("li.offer").length;
-    list.innerHTML = await r.text();
+    list.innerHTML = html;
     tick();
     const offersNow = list.querySelectorAll("li.offer").length;
     if (offersNow > offersBefore) announce("New task offered: " + list.querySelector("li.offer a").textContent.trim());
@@ -37,10 +46,13 @@
 
   // Shows task `id` in the pane without leaving the page.
   async function loadPane(id) {
+    const mine = ++paneRequest;
     const r = await fetch("/console/fragments/task/" + encodeURIComponent(id), { credentials: "same-origin" });
     if (r.redirected || r.status === 401) { window.location.assign("/console/login"); return; }
     if (!r.ok) return;
-    pane.innerHTML = await r.text();
+    const html = await r.text();
+    if (mine !== paneRequest) return;
+    pane.innerHTML = html;
     main.dataset.task = id;
     window.history.replaceState(null, "", "/console?task=" + encodeURIComponent(id));
     tick();
