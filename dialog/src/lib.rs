@@ -32,6 +32,7 @@ use kea_menu::{FulfillmentKind, OrderLine, Store, price_order};
 use serde::{Deserialize, Serialize};
 
 use crate::answers::{Flow, Reply, on_speech};
+use crate::prompts::Handoff;
 use crate::questions::next_question;
 use crate::state::{Asked, Question, to_order_line};
 
@@ -187,11 +188,11 @@ pub fn step(state: &DialogState, event: &Event, ctx: &Context) -> (DialogState, 
             s.silences = 0;
             s.turns = s.turns.saturating_add(1);
             if s.turns > 60 {
-                return transfer(s, false);
+                return transfer(s, Handoff::ForStaff);
             }
             match on_speech(&mut s, text, *confidence, ctx, &mut reply) {
                 Flow::Listen => None,
-                Flow::Transfer => Some(End::Transfer { silent: false }),
+                Flow::Transfer(why) => Some(End::Transfer(why)),
                 Flow::Cancel => Some(End::Cancel),
                 Flow::Place => Some(End::Place),
             }
@@ -199,7 +200,7 @@ pub fn step(state: &DialogState, event: &Event, ctx: &Context) -> (DialogState, 
     };
     match ended {
         None => listen(s, reply, ctx),
-        Some(End::Transfer { silent }) => transfer(s, silent),
+        Some(End::Transfer(why)) => transfer(s, why),
         Some(End::Cancel) => cancel(s, reply, ctx),
         Some(End::Place) => place(s, ctx),
     }
@@ -207,7 +208,7 @@ pub fn step(state: &DialogState, event: &Event, ctx: &Context) -> (DialogState, 
 
 /// How a turn ends the call.
 enum End {
-    Transfer { silent: bool },
+    Transfer(Handoff),
     Cancel,
     Place,
 }
@@ -243,7 +244,7 @@ fn on_start(caller_id: &str, ctx: &Context, reply: &mut Reply) -> DialogState {
 fn on_silence(s: &mut DialogState, reply: &mut Reply) -> Option<End> {
     s.silences = s.silences.saturating_add(1);
     if s.silences >= 3 {
-        return Some(End::Transfer { silent: true });
+        return Some(End::Transfer(Handoff::Silent));
     }
     reply.say.push(prompts::heard_nothing(s.language));
     None
@@ -254,7 +255,7 @@ fn on_silence(s: &mut DialogState, reply: &mut Reply) -> Option<End> {
 fn on_digits(s: &mut DialogState, digits: &str, reply: &mut Reply) -> Option<End> {
     s.silences = 0;
     if digits.trim() == "0" {
-        return Some(End::Transfer { silent: false });
+        return Some(End::Transfer(Handoff::Asked));
     }
     let number: String = digits.chars().filter(char::is_ascii_digit).collect();
     match understand::e164(&number) {
@@ -265,7 +266,7 @@ fn on_digits(s: &mut DialogState, digits: &str, reply: &mut Reply) -> Option<End
         _ => {
             s.misses = s.misses.saturating_add(1);
             if s.misses >= 3 {
-                return Some(End::Transfer { silent: false });
+                return Some(End::Transfer(Handoff::NotUnderstood));
             }
             reply.say.push(prompts::say_it_instead(s.language));
         }
@@ -348,8 +349,8 @@ fn finish(
     )
 }
 
-fn transfer(s: DialogState, silent: bool) -> (DialogState, Turn) {
-    let text = prompts::transferring(s.language, silent);
+fn transfer(s: DialogState, why: Handoff) -> (DialogState, Turn) {
+    let text = prompts::transferring(s.language, why);
     finish(
         s,
         vec![text],
@@ -375,7 +376,7 @@ fn place(mut s: DialogState, ctx: &Context) -> (DialogState, Turn) {
     let lines: Vec<OrderLine> = s.lines.iter().map(to_order_line).collect();
     if lines.is_empty() || price_order(store, &lines, kind).is_err() {
         // The read-back only happens for a priceable order; anything else is a person's job.
-        return transfer(s, false);
+        return transfer(s, Handoff::ForStaff);
     }
     let confidence = s
         .lines

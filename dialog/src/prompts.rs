@@ -61,20 +61,43 @@ pub(crate) fn cancelled(lang: Language, store: &str) -> String {
     )
 }
 
-/// Handing the call to a person; `silent` when the caller has not been heard.
-pub(crate) fn transferring(lang: Language, silent: bool) -> String {
-    if silent {
-        pick(
-            lang,
-            "I'm having trouble hearing you, so let me connect you with someone at the store. Please hold.",
-            "No le escucho bien; le comunico con una persona de la tienda. Un momento, por favor.",
-        )
-    } else {
-        pick(
+/// Why a call goes to a person, which decides what the caller is told: only a caller who asked
+/// hears "Sure".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Handoff {
+    /// The caller asked for a person.
+    Asked,
+    /// The caller has not been heard.
+    Silent,
+    /// kea did not understand the caller, several times in a row.
+    NotUnderstood,
+    /// What the caller wants is for the store's staff (e.g. an order kea cannot price).
+    ForStaff,
+}
+
+/// Handing the call to a person.
+pub(crate) fn transferring(lang: Language, why: Handoff) -> String {
+    match why {
+        Handoff::Asked => pick(
             lang,
             "Sure, let me connect you with someone at the store. Please hold.",
             "Claro, le comunico con una persona de la tienda. Un momento, por favor.",
-        )
+        ),
+        Handoff::Silent => pick(
+            lang,
+            "I'm having trouble hearing you, so let me connect you with someone at the store. Please hold.",
+            "No le escucho bien; le comunico con una persona de la tienda. Un momento, por favor.",
+        ),
+        Handoff::NotUnderstood => pick(
+            lang,
+            "I'm sorry, I'm having trouble understanding. Let me connect you with someone at the store who can help. Please hold.",
+            "Disculpe, no le estoy entendiendo bien; le comunico con una persona de la tienda que le puede ayudar. Un momento, por favor.",
+        ),
+        Handoff::ForStaff => pick(
+            lang,
+            "Let me connect you with someone at the store who can help with that. Please hold.",
+            "Le comunico con una persona de la tienda que le puede ayudar con eso. Un momento, por favor.",
+        ),
     }
 }
 
@@ -530,6 +553,24 @@ pub(crate) fn comes_with(lang: Language, name: &str, options: &[String], sentenc
         lang,
         &format!("The {name} comes with {list}. {sentence}"),
         &format!("{name} viene con {list}. {sentence}"),
+    )
+}
+
+/// "The Burrito comes with your choice of protein: al pastor, … or veggie.", for an item whose
+/// store lists no `includes` but makes the caller choose.
+pub(crate) fn comes_with_a_choice(
+    lang: Language,
+    name: &str,
+    group: &str,
+    options: &[String],
+    sentence: &str,
+) -> String {
+    let list = crate::speech::list(lang, options, true);
+    let group = group.to_lowercase();
+    pick(
+        lang,
+        &format!("The {name} comes with your choice of {group}: {list}. {sentence}"),
+        &format!("{name} viene con {group} a escoger: {list}. {sentence}"),
     )
 }
 

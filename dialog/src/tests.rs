@@ -98,6 +98,91 @@ fn understands_orders() {
             ],
         ),
         (
+            "a refusal option heard after 'hold the', over both options",
+            &casita,
+            &["two carnitas tacos, hold the onions and cilantro"],
+            vec![line("taco-carnitas", None, 2, &["no-onion", "no-cilantro"])],
+        ),
+        (
+            "'with onions' never orders the store's 'no onions'",
+            &casita,
+            &["two carnitas tacos with onions and cheese"],
+            vec![line("taco-carnitas", None, 2, &["taco-cheese"])],
+        ),
+        (
+            "'take off the onions' puts the refusal option on",
+            &casita,
+            &["a chicken taco", "take off the onions"],
+            vec![line("taco-pollo", None, 1, &["no-onion"])],
+        ),
+        (
+            "a correction with nothing ordered yet is the order",
+            &tonys,
+            &["large sausage, no wait, a large cheese pizza with sausage"],
+            vec![line("pizza-cheese", Some("large"), 1, &["sausage"])],
+        ),
+        (
+            "an item implied by a size and toppings is asked, keeping them",
+            &tonys,
+            &["a large with bacon and jalapenos", "the margherita"],
+            vec![line(
+                "pizza-margherita",
+                Some("large"),
+                1,
+                &["bacon", "jalapenos"],
+            )],
+        ),
+        (
+            "options waiting for an item that does not take them imply their own",
+            &tonys,
+            &["a two liter bottle of sprite and a caesar salad"],
+            vec![
+                line("soda-2l", None, 1, &["flavor-sprite"]),
+                line("caesar-salad", None, 1, &[]),
+            ],
+        ),
+        (
+            "a number before a word naming an option group counts options",
+            &tonys,
+            &[
+                "one large two topping pizza with bacon and olives",
+                "pepperoni",
+            ],
+            vec![line(
+                "pizza-pepperoni",
+                Some("large"),
+                1,
+                &["bacon", "olives"],
+            )],
+        ),
+        (
+            "'all of those pizzas' points back at the line, not a new one",
+            &tonys,
+            &["three cheese pizzas, large, and on all of those pizzas put mushrooms"],
+            vec![line("pizza-cheese", Some("large"), 3, &["mushrooms"])],
+        ),
+        (
+            "a new phrase after a line: its size and joined toppings go to its own item",
+            &tonys,
+            &["a small pepperoni pizza and a large bacon and onion hawaiian pizza"],
+            vec![
+                line("pizza-pepperoni", Some("small"), 1, &[]),
+                line("pizza-hawaiian", Some("large"), 1, &["bacon", "onions"]),
+            ],
+        ),
+        (
+            "'and cheese' after an option is not the taco's 'with cheese'",
+            &casita,
+            &["a burrito with chicken and cheese"],
+            vec![line("burrito", None, 1, &["p-pollo", "add-cheese"])],
+        ),
+        (
+            "more and additional mean the store's extra",
+            &tonys,
+            &["a small cheese pizza with more cheese"],
+            vec![line("pizza-cheese", Some("small"), 1, &["extra-cheese"])],
+        ),
+        (
             "a couple of",
             &tonys,
             &["A couple of Cokes please"],
@@ -1600,4 +1685,55 @@ fn spanish_read_back_is_natural() {
         let noun = crate::speech::spanish_noun(name);
         assert_eq!((noun.feminine, noun.portion), (feminine, portion), "{name}");
     }
+}
+
+/// A debugging aid, not a check: `KEA_TRY='tonys|first line|second line' cargo test -p kea-dialog
+/// --lib try_a_call -- --ignored --nocapture` prints the prompts and the lines kea understood.
+#[test]
+#[ignore = "a debugging aid: plays the lines in KEA_TRY"]
+fn try_a_call() {
+    let Ok(spec) = std::env::var("KEA_TRY") else {
+        return;
+    };
+    let mut parts = spec.split('|');
+    let file;
+    let json = match parts.next() {
+        Some("casita") => CASITA,
+        Some("bean") => BEAN,
+        Some("harbor") => include_str!("../tests/stores/harbor-burger.json"),
+        Some(path) if path.ends_with(".json") => {
+            file = std::fs::read_to_string(path).unwrap_or_default();
+            file.as_str()
+        }
+        _ => TONYS,
+    };
+    let said: Vec<&str> = parts.collect();
+    let st = store(json);
+    let matcher = MenuMatcher::new(&st.menu);
+    for line in &said {
+        let an = crate::understand::Analysis::new(line, &matcher);
+        for m in &an.matches {
+            println!("match {}..{} {:?}", m.start, m.end, m.targets);
+        }
+    }
+    let (state, _, heard) = call(&store(json), &said);
+    for (i, prompt) in heard.iter().enumerate() {
+        println!("kea:    {prompt}");
+        if let Some(s) = said.get(i) {
+            println!("caller: {s}");
+        }
+    }
+    println!("{:#?}", state.lines);
+}
+
+#[test]
+fn only_a_caller_who_asked_hears_sure() {
+    let tonys = store(TONYS);
+    let (_, turn, _) = call(&tonys, &["I want to talk to a person"]);
+    assert!(text_of(&turn).starts_with("Sure"), "{}", text_of(&turn));
+    let (_, turn, _) = call(&tonys, &["blah blah", "blah blah", "blah blah"]);
+    assert_eq!(turn.next, Next::Transfer);
+    let said = text_of(&turn);
+    assert!(!said.contains("Sure"), "{said}");
+    assert!(said.contains("trouble understanding"), "{said}");
 }

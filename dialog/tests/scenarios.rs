@@ -141,8 +141,10 @@ fn check(store: &Store, scenario: &Scenario, played: &Played) -> Vec<String> {
 }
 
 fn load_stores() -> BTreeMap<String, Store> {
-    let mut paths: Vec<PathBuf> = [STORES, OWN_STORES]
+    let extra = std::env::var("KEA_STORES").unwrap_or_default();
+    let mut paths: Vec<PathBuf> = [STORES, OWN_STORES, extra.as_str()]
         .iter()
+        .filter(|dir| !dir.is_empty())
         .flat_map(|dir| {
             std::fs::read_dir(dir)
                 .map(|d| {
@@ -224,7 +226,8 @@ fn own_scenarios_pass() {
     run(OWN, 10);
 }
 
-/// Scenarios from another folder (e.g. a held-out set): `KEA_SCENARIOS=/path cargo test`.
+/// Scenarios from another folder (e.g. a held-out set): `KEA_SCENARIOS=/path cargo test`, with
+/// their stores' JSON files in `KEA_STORES=/path` when they are not the sample stores.
 #[test]
 fn extra_scenarios_pass() {
     if let Some(dir) = std::env::var_os("KEA_SCENARIOS") {

@@ -24,8 +24,10 @@ pub(super) fn answer(s: &mut DialogState, an: &Analysis, ctx: &Context, reply: &
     let _ = scratch.apply(an);
     let what_next = || Question::new(Asked::Order, prompts::what_would_you_like(lang));
     let question = match (scratch.lines.first(), scratch.clarify.clone()) {
-        (None, Some((items, _, _))) => {
-            reply.say.push(about_category(lang, an, menu, &items));
+        (None, Some(asking)) => {
+            reply
+                .say
+                .push(about_category(lang, an, menu, &asking.items));
             what_next()
         }
         (Some(first), _) => {
@@ -155,8 +157,25 @@ fn about_item(
             })
         })
         .collect();
+    // Else the choice it comes with ("your choice of protein").
+    let choice = item
+        .modifier_groups
+        .iter()
+        .filter_map(|id| menu.group(id))
+        .find(|g| g.min >= 1);
     if !an.price_question() && !comes_with.is_empty() {
         sentence = prompts::comes_with(lang, &item.name, &comes_with, &sentence);
+    } else if !an.price_question()
+        && item.description.is_none()
+        && let Some(group) = choice
+    {
+        let options: Vec<String> = group
+            .options
+            .iter()
+            .map(|o| kea_menu::localized(&o.name, &o.names, lang.bcp47()).to_owned())
+            .collect();
+        let group_name = kea_menu::localized(&group.name, &group.names, lang.bcp47());
+        sentence = prompts::comes_with_a_choice(lang, &item.name, group_name, &options, &sentence);
     } else if !an.price_question()
         && let Some(description) = &item.description
     {

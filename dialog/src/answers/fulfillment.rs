@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use kea_menu::{FulfillmentKind, Store};
 
 use super::{Answer, Flow, items};
-use crate::prompts;
+use crate::prompts::{self, Handoff};
 use crate::state::{Asked, Question};
 use crate::understand::extract_address;
 
@@ -40,7 +40,7 @@ pub(super) fn add_more(a: &mut Answer) -> ControlFlow<Flow> {
         ));
         ControlFlow::Continue(())
     } else {
-        ControlFlow::Break(Flow::Transfer)
+        ControlFlow::Break(Flow::Transfer(Handoff::ForStaff))
     }
 }
 

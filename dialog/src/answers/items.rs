@@ -115,7 +115,7 @@ pub(super) fn clarify(a: &mut Answer) -> ControlFlow<Flow> {
     let chosen = pick_candidate(an, &candidates, menu);
     if let (Some(item), Some(c)) = (chosen, a.s.clarify.take()) {
         let size = c.size.clone();
-        let draft = Draft {
+        let mut draft = Draft {
             item,
             quantity: c.quantity.max(1),
             size,
@@ -126,6 +126,7 @@ pub(super) fn clarify(a: &mut Answer) -> ControlFlow<Flow> {
             held: false,
             id: 0,
         };
+        a.work.put_modifier_strings(&mut draft, &c.modifiers);
         add_draft(&mut a.work, draft);
         // Sizes or options said with the choice ("the large pepperoni").
         let _ = a.work.apply(&without_items(an));

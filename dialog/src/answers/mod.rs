@@ -29,7 +29,7 @@ use std::ops::ControlFlow;
 use kea_menu::Menu;
 
 use crate::order::{Ack, Clarify, Work};
-use crate::prompts;
+use crate::prompts::{self, Handoff};
 use crate::speech::describe;
 use crate::state::{Asked, DialogState, Question, Split};
 use crate::understand::{Analysis, Volunteered};
@@ -52,8 +52,8 @@ pub(crate) struct Reply {
 pub(crate) enum Flow {
     /// Ask the next question and listen.
     Listen,
-    /// Hand the call to a person.
-    Transfer,
+    /// Hand the call to a person, and why.
+    Transfer(Handoff),
     /// The caller cancelled.
     Cancel,
     /// The caller confirmed the read-back.
@@ -169,7 +169,7 @@ fn requests(
     let lang = s.language;
     let menu = &ctx.store.menu;
     if an.wants_person() {
-        return ControlFlow::Break(Flow::Transfer);
+        return ControlFlow::Break(Flow::Transfer(Handoff::Asked));
     }
     if an.wants_cancel() && !s.asked.takes_free_text() {
         return ControlFlow::Break(Flow::Cancel);
@@ -187,7 +187,7 @@ fn requests(
     if an.wants_repeat() {
         s.misses = s.misses.saturating_add(1);
         if s.misses >= 3 {
-            return ControlFlow::Break(Flow::Transfer);
+            return ControlFlow::Break(Flow::Transfer(Handoff::NotUnderstood));
         }
         reply.say.push(prompts::sure(lang));
         return ControlFlow::Break(Flow::Listen);
@@ -311,7 +311,7 @@ fn settle(a: Answer) -> Flow {
     } else {
         s.misses = s.misses.saturating_add(1);
         if s.misses >= 3 {
-            return Flow::Transfer;
+            return Flow::Transfer(Handoff::NotUnderstood);
         }
         reply.say.push(not_understood(an, ctx, lang));
         if reply.question.is_none()
@@ -350,11 +350,16 @@ fn write_order(
     s.lines = lines;
     s.held = held;
     s.last = last;
-    if let Some((items, quantity, size)) = clarify {
+    if let Some(asking) = clarify {
         s.clarify = Some(Clarify {
-            skus: items.iter().map(|&i| menu.items[i].sku.clone()).collect(),
-            quantity,
-            size,
+            skus: asking
+                .items
+                .iter()
+                .map(|&i| menu.items[i].sku.clone())
+                .collect(),
+            quantity: asking.quantity,
+            size: asking.size,
+            modifiers: asking.modifiers,
         });
         understood = true;
     }

@@ -7,7 +7,7 @@
 
 use kea_menu::matcher::{Match, MatchKind, MenuMatcher, Target};
 
-use super::{Ack, Draft, Work};
+use super::{Ack, Asking, Draft, Work};
 use crate::portions::Mark;
 use crate::understand::{Analysis, Mention, item_kind};
 
@@ -28,6 +28,11 @@ const ARTICLES: &[&str] = &["a", "an", "some", "another"];
 const ALL_OF_THEM: &[&str] = &["both", "all", "each", "ambos", "ambas", "todos", "todas"];
 /// Between an item and an option, the option is the item's flavour: "a two liter of Diet Coke".
 const OF: &[&str] = &["of", "de", "with", "con"];
+/// How drinks come, said between the drink and its flavour: "a two liter bottle of sprite".
+const CONTAINERS: &[&str] = &[
+    "bottle", "bottles", "can", "cans", "cup", "cups", "glass", "glasses", "jug", "botella",
+    "botellas", "vaso", "vasos", "lata", "latas",
+];
 /// Between a number and an option, the option applies to that many: "one with an extra shot".
 const OF_WITH: &[&str] = &["with", "con", "de", "of", "in"];
 /// Before an item (perhaps with a determiner between), the caller does not want it: "no Coke".
@@ -102,6 +107,60 @@ pub(super) fn option_marks(ms: &[Mention], an: &Analysis) -> Vec<Option<Mark>> {
     )
 }
 
+/// Before an item, they point at a line already ordered: "all of those pizzas".
+const ANAPHORA: &[&str] = &[
+    "those", "these", "them", "all", "both", "each", "esos", "esas", "estos", "estas", "todos",
+    "todas",
+];
+
+/// Whether a span names an item or a category of them.
+fn names_an_item(m: &Match) -> bool {
+    item_kind(m).is_some()
+        || m.targets
+            .iter()
+            .any(|(t, _)| matches!(t, Target::Category(_)))
+}
+
+/// Words joining options before their item: "a large mushroom and olive pizza".
+const JOINING: &[&str] = &["and", "y"];
+
+/// The item (or category) that the options and sizes from `k` on lead up to: "large mushroom
+/// pizza". Joining words count only once a new phrase has begun, with an article or a number
+/// since the last item ("a pizza and a large mushroom and olive pizza"); otherwise "a burrito
+/// with chicken and nachos" would give the chicken to the nachos.
+fn item_ahead<'m>(ms: &[Mention], k: usize, an: &'m Analysis) -> Option<&'m Match> {
+    let is_item = names_an_item;
+    let new_phrase = || {
+        for m in ms[..k].iter().rev() {
+            match m {
+                Mention::Num(_) => return true,
+                Mention::Word(w) if ARTICLES.contains(&w.as_str()) => return true,
+                Mention::Menu(mi) if is_item(&an.matches[*mi]) => return false,
+                _ => {}
+            }
+        }
+        false
+    };
+    let mut joined = None;
+    for m in &ms[k + 1..] {
+        match m {
+            Mention::Menu(mi) => {
+                let matched = &an.matches[*mi];
+                if is_item(matched) {
+                    return Some(matched);
+                }
+            }
+            Mention::Word(w) if JOINING.contains(&w.as_str()) => {
+                if !*joined.get_or_insert_with(new_phrase) {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// Whether the mention at `k` is refused: "no Coke", "without the fries", "sin una Coca".
 fn negated(ms: &[Mention], k: usize) -> bool {
     let before = k.checked_sub(1).map(|b| &ms[b]);
@@ -121,21 +180,11 @@ impl Work<'_> {
         an: &Analysis,
         options: &[(usize, usize)],
     ) -> bool {
-        for m in &ms[k + 1..] {
-            let Mention::Menu(mi) = m else { return false };
-            let matched = &an.matches[*mi];
-            if let Some((item, _)) = item_kind(matched) {
-                return options.iter().any(|&(g, _)| self.accepts(item, g));
-            }
-            if matched
-                .targets
-                .iter()
-                .any(|(t, _)| matches!(t, Target::Category(_)))
-            {
-                return true;
-            }
+        match item_ahead(ms, k, an) {
+            Some(matched) => item_kind(matched)
+                .is_none_or(|(item, _)| options.iter().any(|&(g, _)| self.accepts(item, g))),
+            None => false,
         }
-        false
     }
 
     /// The line an option said after the items binds to: the latest of `clause_lines`, then
@@ -184,11 +233,25 @@ impl Work<'_> {
         self.implied_item(&mut p);
     }
 
-    /// "A medium root beer", "a large with ham and bacon": options (with a number or a size)
-    /// and no item, when exactly one item on the menu takes them all, mean that item. Only for
-    /// menus with portions (store.md's model); older menus keep asking.
+    /// "A medium root beer", "a large with ham and bacon": options and no item. When exactly
+    /// one item on the menu takes them all, they mean that item; when several of one category
+    /// do, kea asks which, keeping what was said ("Which pizza would you like?").
     fn implied_item(&mut self, p: &mut Pending) {
-        if !self.portions_on || p.mods.is_empty() || (p.qty.is_none() && p.size.is_none()) {
+        if p.mods.is_empty() {
+            return;
+        }
+        // "A large pizza with bacon": options after a category asked about go with it.
+        if let Some(asking) = &self.clarify
+            && asking
+                .items
+                .iter()
+                .all(|&i| p.mods.iter().all(|((g, _), _)| self.accepts(i, *g)))
+        {
+            let mods: Vec<_> = p.mods.drain(..).collect();
+            let strings = self.modifier_strings(&mods);
+            if let Some(asking) = &mut self.clarify {
+                asking.modifiers.extend(strings);
+            }
             return;
         }
         let takes_all = |i: usize| {
@@ -197,8 +260,24 @@ impl Work<'_> {
         let candidates: Vec<usize> = (0..self.menu.items.len())
             .filter(|&i| takes_all(i))
             .collect();
-        if let [item] = candidates[..] {
-            self.add_item(item, MatchKind::Exact, 1.0, p);
+        match candidates[..] {
+            [] => {}
+            [item] => self.add_item(item, MatchKind::Exact, 1.0, p),
+            [first, ..] => {
+                let category = &self.menu.items[first].category;
+                let one_kind = candidates
+                    .iter()
+                    .all(|&i| self.menu.items[i].category == *category);
+                if one_kind && self.clarify.is_none() {
+                    let mods: Vec<_> = p.mods.drain(..).collect();
+                    self.clarify = Some(Asking {
+                        items: candidates,
+                        quantity: p.qty.take().unwrap_or(1).clamp(1, 999),
+                        size: p.size.take(),
+                        modifiers: self.modifier_strings(&mods),
+                    });
+                }
+            }
         }
     }
 
@@ -212,6 +291,13 @@ impl Work<'_> {
         an: &Analysis,
         p: &mut Pending,
     ) -> usize {
+        // "A two topping pizza": a number before a word naming one of the menu's option groups
+        // counts options, not items.
+        if matches!(ms.get(k + 1), Some(Mention::Word(w)) if self.names_a_group(w))
+            && matches!(ms.get(k + 2), Some(Mention::Menu(mi)) if names_an_item(&an.matches[*mi]))
+        {
+            return 2;
+        }
         if let Some(skip) = self.split_by_option(ms, k, n, an, &p.lines) {
             return skip;
         }
@@ -266,6 +352,14 @@ impl Work<'_> {
             if negated(ms, k) && self.remove_negated(item, &mut p.lines) {
                 return 1;
             }
+            if self.refers_back(ms, k, item, p) {
+                return 1;
+            }
+            // "A large cup of root beer and some onion rings": options waiting that this item
+            // does not take meant an item of their own.
+            if !p.mods.is_empty() && p.mods.iter().all(|((g, _), _)| !self.accepts(item, *g)) {
+                self.implied_item(p);
+            }
             self.add_item(item, kind, m.score, p);
         } else if !r.options.is_empty() {
             self.option_after_items(ms, k, an, &r.options, backward, p);
@@ -273,12 +367,13 @@ impl Work<'_> {
             // "a pizza": which one? Unless it repeats the item just said ("a pepperoni pizza").
             let after_item = matches!(before, Some(Mention::Menu(b)) if item_kind(&an.matches[*b]).is_some_and(|(i, _)| items.contains(&i)));
             if !after_item {
-                self.clarify = Some((
+                let mods: Vec<_> = p.mods.drain(..).collect();
+                self.clarify = Some(Asking {
                     items,
-                    p.qty.take().unwrap_or(1).clamp(1, 999),
-                    p.size.take(),
-                ));
-                p.mods.clear();
+                    quantity: p.qty.take().unwrap_or(1).clamp(1, 999),
+                    size: p.size.take(),
+                    modifiers: self.modifier_strings(&mods),
+                });
             }
         }
         1
@@ -363,10 +458,14 @@ impl Work<'_> {
             self.put_mod(line, opt);
             return true;
         }
-        let of_previous = k >= 1
+        // "a two liter bottle of sprite": container words may come between the item and "of".
+        let of_previous = k >= 2
             && matches!(&ms[k - 1], Mention::Word(w) if OF.contains(&w.as_str()))
-            && k >= 2
-            && offers(k - 2);
+            && (k - 2..k - 1)
+                .chain((0..k - 2).rev().take_while(
+                    |&b| matches!(&ms[b + 1], Mention::Word(w) if CONTAINERS.contains(&w.as_str())),
+                ))
+                .any(offers);
         if of_previous
             && let Some((line, opt)) = backward.filter(|(l, _)| clause_lines.last() == Some(l))
         {
@@ -393,6 +492,60 @@ impl Work<'_> {
             }
         }
         self.acks.push(Ack::Removed(gone));
+        true
+    }
+
+    /// Whether `word` is the last word of a modifier group's name ("topping" for "Extra
+    /// toppings"), in any of its languages.
+    fn names_a_group(&self, word: &str) -> bool {
+        let word = kea_menu::matcher::stem(word);
+        self.menu.modifier_groups.iter().any(|g| {
+            std::iter::once(&g.name)
+                .chain(g.names.values())
+                .any(|name| {
+                    name.split_whitespace()
+                        .last()
+                        .is_some_and(|last| kea_menu::matcher::stem(&last.to_lowercase()) == word)
+                })
+        })
+    }
+
+    /// "Five pies … on all of those pizzas, mushrooms": an item after "those", "all of the",
+    /// "both" names a line already there, not a new one; what waits for an item goes on it.
+    /// Whether it did.
+    fn refers_back(&mut self, ms: &[Mention], k: usize, item: usize, p: &mut Pending) -> bool {
+        let pointed = ms[..k]
+            .iter()
+            .rev()
+            .take_while(|m| matches!(m, Mention::Word(w) if ANAPHORA.contains(&w.as_str()) || matches!(w.as_str(), "of" | "the" | "de" | "los" | "las")))
+            .any(|m| matches!(m, Mention::Word(w) if ANAPHORA.contains(&w.as_str())));
+        if !pointed || p.qty.is_some() {
+            return false;
+        }
+        let Some(line) = p
+            .lines
+            .iter()
+            .rev()
+            .copied()
+            .chain(self.last)
+            .chain((0..self.lines.len()).rev())
+            .find(|&i| i < self.lines.len() && self.lines[i].item == item)
+        else {
+            return false;
+        };
+        if let Some(size) = p.size.take() {
+            self.lines[line].size = MenuMatcher::resolve_size(self.menu, item, &size);
+        }
+        for (opt, mark) in std::mem::take(&mut p.mods) {
+            if self.accepts(item, opt.0) {
+                let _ = Self::mark_mod(&mut self.lines[line], self.menu, opt, mark);
+            }
+        }
+        if !p.lines.contains(&line) {
+            p.lines.push(line);
+            self.acks.push(Ack::Changed(self.lines[line].clone()));
+        }
+        self.last = Some(line);
         true
     }
 
@@ -460,14 +613,15 @@ impl Work<'_> {
     /// category's quantity unless one was said); "two large pizzas, one pepperoni and one
     /// cheese" gives the category's size to each of its items.
     fn answer_category(&mut self, draft: &mut Draft, qty_said: Option<u32>, p: &mut Pending) {
-        if let Some((items, cq, csize)) = self.clarify.take() {
-            if items.contains(&draft.item) {
+        if let Some(asking) = self.clarify.take() {
+            if asking.items.contains(&draft.item) {
                 if qty_said.is_none() {
-                    draft.quantity = cq;
+                    draft.quantity = asking.quantity;
                 }
-                p.template = Some((items, csize));
+                self.put_modifier_strings(draft, &asking.modifiers);
+                p.template = Some((asking.items, asking.size));
             } else {
-                self.clarify = Some((items, cq, csize));
+                self.clarify = Some(asking);
             }
         }
         if let Some((items, tsize)) = &p.template
@@ -707,18 +861,9 @@ impl Work<'_> {
         clause_lines: &[usize],
     ) {
         // Before an item (only options between): it is that item's size.
-        for m in &ms[k + 1..] {
-            let Mention::Menu(mi) = m else { break };
-            let matched = &an.matches[*mi];
-            if item_kind(matched).is_some()
-                || matched
-                    .targets
-                    .iter()
-                    .any(|(t, _)| matches!(t, Target::Category(_)))
-            {
-                *size = Some(spoken);
-                return;
-            }
+        if item_ahead(ms, k, an).is_some() {
+            *size = Some(spoken);
+            return;
         }
         // After an item: "an horchata, large".
         let unsized_last = self

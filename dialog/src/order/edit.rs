@@ -219,6 +219,23 @@ impl Work<'_> {
         for m in ms {
             let Mention::Menu(mi) = m else { continue };
             let matched = &an.matches[*mi];
+            // "Take off the onions" with a store's "no onions" option: that option goes on.
+            if let Some((g, o)) = matched.targets.iter().find_map(|(t, kind)| match t {
+                Target::Option { group, option } if *kind == MatchKind::Refused => {
+                    Some((*group, *option))
+                }
+                _ => None,
+            }) && let Some(i) = self
+                .last
+                .into_iter()
+                .chain((0..self.lines.len()).rev())
+                .find(|&i| i < self.lines.len() && self.accepts(self.lines[i].item, g))
+            {
+                self.put_mod(i, (g, o));
+                self.acks.push(Ack::Changed(self.lines[i].clone()));
+                removed_any = true;
+                continue;
+            }
             // Removing an option from a line that has it.
             if let Some((g, o)) = matched.targets.iter().find_map(|(t, _)| match t {
                 Target::Option { group, option } => Some((*group, *option)),

@@ -53,6 +53,20 @@ pub(crate) struct Clarify {
     /// Size said with it, as spoken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
+    /// Options said with it, as order-line modifiers ("bacon", "extra:cheese"): "a large with
+    /// bacon" keeps the bacon while kea asks which pizza.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modifiers: Vec<String>,
+}
+
+/// "Which pizza?" while a turn is worked on: the candidates (menu indices) and what was said
+/// with them; [`Clarify`] in the state.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Asking {
+    pub items: Vec<usize>,
+    pub quantity: u32,
+    pub size: Option<String>,
+    pub modifiers: Vec<String>,
 }
 
 /// A line while a turn is worked on.
@@ -100,7 +114,7 @@ pub(crate) struct Work<'a> {
     pub lines: Vec<Draft>,
     pub last: Option<usize>,
     pub acks: Vec<Ack>,
-    pub clarify: Option<(Vec<usize>, u32, Option<String>)>,
+    pub clarify: Option<Asking>,
     /// Hold every new line for confirmation (low speech-recognition confidence).
     pub hold_new: bool,
     /// How sure the speech recogniser was, in thousandths.
@@ -149,6 +163,9 @@ impl Draft {
             && sorted(&self.refused) == sorted(&other.refused)
     }
 }
+
+/// First words of an option that is a refusal in itself ("no onions", "sin cebolla").
+const REFUSAL_OPTION_WORDS: &[&str] = &["no", "without", "sin", "hold"];
 
 /// With only a number, the quantity of the last line: "I'll need three of those".
 const THOSE: &[&str] = &["those", "them", "these", "esos", "esas", "total"];
@@ -311,6 +328,27 @@ impl<'a> Work<'a> {
         })
     }
 
+    /// Options said for an item not yet named, as order-line modifiers for [`Clarify`].
+    pub(crate) fn modifier_strings(&self, mods: &[((usize, usize), Option<Mark>)]) -> Vec<String> {
+        mods.iter()
+            .filter_map(|&(opt, mark)| match mark {
+                Some(Mark::NotThat) => None,
+                Some(Mark::At(portion)) => Some(portion.modifier(&self.option_sku(opt))),
+                None => Some(self.option_sku(opt)),
+            })
+            .collect()
+    }
+
+    /// Puts options kept as modifiers ([`Clarify::modifiers`]) on a line of the item chosen.
+    pub(crate) fn put_modifier_strings(&self, draft: &mut Draft, modifiers: &[String]) {
+        for modifier in modifiers {
+            let (portion, sku) = Portion::parse_modifier(modifier);
+            if let Some(opt) = self.option_of(draft.item, sku) {
+                let _ = Self::mark_mod(draft, self.menu, opt, Some(Mark::At(portion)));
+            }
+        }
+    }
+
     /// The lines back in state form: (confirmed, held).
     pub(crate) fn into_lines(self) -> (Vec<Line>, Vec<Line>, Option<usize>) {
         let mut confirmed = Vec::new();
@@ -410,6 +448,17 @@ impl<'a> Work<'a> {
         let group = &menu.modifier_groups[opt.0];
         let option = &group.options[opt.1];
         let included = menu.items[draft.item].includes_option(&group.id, &option.sku);
+        // An option that is itself a refusal ("no onions" in a store without portions): "hold
+        // the onions" asks for it.
+        let refusal_option = option
+            .name
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| REFUSAL_OPTION_WORDS.contains(&w.to_lowercase().as_str()));
+        let mark = match mark {
+            Some(Mark::At(Portion::No)) if refusal_option => None,
+            other => other,
+        };
         match mark {
             Some(Mark::At(Portion::No)) => {
                 draft.mods.retain(|m| *m != opt);
@@ -553,7 +602,9 @@ impl<'a> Work<'a> {
                 // "make that three Thai teas": the line of the item named, else the last one.
                 let named = self.targets(ms, an).last().copied();
                 let removed = self.acks.iter().any(|a| matches!(a, Ack::Removed(_)));
-                if named.is_none() && self.last.is_none() && removed {
+                // "Large sausage, no wait, a large cheese pizza with sausage": nothing to
+                // correct yet, so the correction is the order.
+                if named.is_none() && (self.lines.is_empty() || self.last.is_none() && removed) {
                     // "scratch the hawaiian, make it a margherita instead": a new line.
                     self.add_clause(ms, an);
                 } else if let Some(target) = named.or(self.last).or(self.lines.len().checked_sub(1))

@@ -52,7 +52,7 @@ impl Analysis {
         let mut tokens = tokenize(text);
         tokens.truncate(200);
         let (phone, phone_span) = find_phone(&tokens);
-        let matches = matcher.find(&tokens);
+        let matches = refusals_need_a_cue(matcher.find(&tokens), &tokens);
         let mut mentions = Vec::with_capacity(tokens.len());
         let mut i = 0;
         let mut next_match = 0;
@@ -291,4 +291,34 @@ pub(crate) fn item_kind(m: &Match) -> Option<(usize, MatchKind)> {
         Target::Item(i) => Some((*i, *k)),
         _ => None,
     })
+}
+
+/// Words that refuse what follows them ("hold the onions", "without any cilantro", "sin
+/// cebolla") and words that add, which end a refusal's reach ("no cilantro with onions").
+const REFUSING: &[&str] = &[
+    "no", "not", "without", "sin", "hold", "off", "out", "skip", "minus", "avoid", "nix", "none",
+    "quita", "quitale", "quitenle", "remove", "nada",
+];
+const ADDING: &[&str] = &["with", "con", "add", "plus", "extra", "but"];
+
+/// A store's refusal option ("no onions") is heard in its bare name ("onions", a
+/// [`MatchKind::Refused`] reading) only within a few words after a refusal; elsewhere "with
+/// onions" would order the opposite.
+fn refusals_need_a_cue(mut matches: Vec<Match>, tokens: &[Token]) -> Vec<Match> {
+    for m in &mut matches {
+        if !m.targets.iter().any(|(_, k)| *k == MatchKind::Refused) {
+            continue;
+        }
+        let cued = tokens[..m.start.min(tokens.len())]
+            .iter()
+            .rev()
+            .take(5)
+            .take_while(|t| !ADDING.contains(&t.text.as_str()))
+            .any(|t| REFUSING.contains(&t.text.as_str()));
+        if !cued {
+            m.targets.retain(|(_, k)| *k != MatchKind::Refused);
+        }
+    }
+    matches.retain(|m| !m.targets.is_empty());
+    matches
 }

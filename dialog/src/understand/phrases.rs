@@ -289,6 +289,10 @@ pub(super) const MENU_QUESTION: &[&str] = &[
     "what sizes",
     "what is on the menu",
     "what comes",
+    "what is on",
+    "what goes on",
+    "what is in",
+    "what does it come with",
     "the menu",
     "your menu",
     "what are your",
@@ -302,6 +306,11 @@ pub(super) const MENU_QUESTION: &[&str] = &[
     "que tipo",
     "que sabores",
     "cuales son",
+    "que lleva",
+    "que trae",
+    "que tiene",
+    "con que viene",
+    "que viene",
 ];
 
 /// A question about a price ("how much", "what does … cost", "¿cuánto cuesta?").

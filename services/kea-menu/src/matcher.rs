@@ -52,6 +52,10 @@ pub enum MatchKind {
     Exact,
     /// An item name without its category word ("pepperoni" for "Pepperoni Pizza").
     Derived,
+    /// What an option that is a refusal names without its negation ("onions" for "no onions"
+    /// in a store without portions): it means that option only after a refusal ("hold the
+    /// onions"), which the dialog checks.
+    Refused,
     /// Close in spelling or sound, not equal: the caller should be asked to confirm.
     Fuzzy,
 }
@@ -109,6 +113,9 @@ const CONNECTORS: &[(&str, &[&str])] = &[
     ("y", &["and"]),
     ("con", &["with", "and"]),
 ];
+
+/// How else callers say the "extra" that starts an option's name ("extra cheese").
+const EXTRA_SYNONYMS: &[&str] = &["more", "additional", "added", "mas"];
 
 /// Words never matched fuzzily and never starting or ending a fuzzy span.
 const STOPWORDS: &[&str] = &[
@@ -172,7 +179,12 @@ impl MenuMatcher {
                                     k.clone()
                                 }
                             })
-                            .collect();
+                            .collect::<Vec<String>>();
+                        // "with cheese" is never said "and cheese": a name does not start
+                        // with "and".
+                        if matches!(variant.first().map(String::as_str), Some("and" | "y" | "n")) {
+                            continue;
+                        }
                         push_one(entries, variant, target.clone(), kind);
                     }
                 }
@@ -267,15 +279,31 @@ impl MenuMatcher {
                 for alias in option.aliases.iter().chain(option.names.values()) {
                     push(&mut entries, alias, target.clone(), MatchKind::Exact);
                 }
-                // "add guacamole" is also said as just "guacamole".
-                let keys = keys_of(&option.name);
-                if keys.len() > 1 && keys[0] == "add" {
-                    push(
-                        &mut entries,
-                        &keys[1..].join(" "),
-                        target,
-                        MatchKind::Derived,
-                    );
+                // "add guacamole" is also said as just "guacamole"; "extra cheese" as "more
+                // cheese", "additional cheese" or "más queso" (Spanish after "con").
+                for name in std::iter::once(&option.name).chain(&option.aliases) {
+                    let keys = keys_of(name);
+                    if keys.len() < 2 {
+                        continue;
+                    }
+                    let rest = keys[1..].join(" ");
+                    match keys[0].as_str() {
+                        "add" => push(&mut entries, &rest, target.clone(), MatchKind::Derived),
+                        "no" | "without" | "sin" | "hold" => {
+                            push(&mut entries, &rest, target.clone(), MatchKind::Refused);
+                        }
+                        "extra" => {
+                            for more in EXTRA_SYNONYMS {
+                                push(
+                                    &mut entries,
+                                    &format!("{more} {rest}"),
+                                    target.clone(),
+                                    MatchKind::Derived,
+                                );
+                            }
+                        }
+                        _ => {}
+                    }
                 }
             }
         }
@@ -336,7 +364,7 @@ impl MenuMatcher {
                 let candidate = &candidates[c];
                 let weight: u32 = match candidate.kind() {
                     MatchKind::Exact => 10,
-                    MatchKind::Derived => 9,
+                    MatchKind::Derived | MatchKind::Refused => 9,
                     MatchKind::Fuzzy => 7,
                 };
                 let span = u32::try_from(candidate.end - candidate.start).unwrap_or(u32::MAX);
@@ -1104,6 +1132,30 @@ mod tests {
                 names(&bean, text)
             );
         }
+    }
+
+    #[test]
+    fn extra_and_refusal_options_are_heard_as_callers_say_them() {
+        let tonys = fixtures::store(fixtures::TONYS);
+        for text in ["more cheese", "additional cheese", "added cheese"] {
+            assert_eq!(names(&tonys, text), ["opt:extra-cheese"], "{text}");
+        }
+        let bean = fixtures::store(fixtures::BEAN);
+        assert_eq!(names(&bean, "an additional shot"), ["opt:extra-shot"]);
+        // "Onions" is the store's "no onions" only as a refused reading, which the dialog
+        // keeps after a refusal; "no onions" itself is exact.
+        let casita = fixtures::store(fixtures::CASITA);
+        let matcher = MenuMatcher::new(&casita.menu);
+        let found = matcher.find(&tokenize("hold the onions"));
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0]
+                .targets
+                .iter()
+                .all(|(_, kind)| *kind == MatchKind::Refused)
+        );
+        assert_eq!(names(&casita, "no onions"), ["opt:no-onion"]);
+        assert_eq!(names(&casita, "sin cebolla"), ["opt:no-onion"]);
     }
 
     #[test]
