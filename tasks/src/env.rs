@@ -22,6 +22,22 @@ pub struct TaskEnv {
     pub public_url: Option<String>,
     /// After how many failed attempts a transient POS failure becomes `pos_failed`.
     pub pos_max_attempts: usize,
+    /// The entity model that re-reads each call for `extract_order` (loaded once per process);
+    /// `None` when no model is available, and orders are then only re-priced.
+    pub entity_model: Option<Arc<dyn EntityModel>>,
+}
+
+/// An entity recogniser over caller turns: kea-ner's BERT model in the `kea` binary. A trait so
+/// this crate builds without libtorch; implementations block (run them off the async threads).
+pub trait EntityModel: Send + Sync {
+    /// The entities in each text (byte offsets), in the labels of [`kea_ner::data::LABELS`].
+    ///
+    /// # Errors
+    /// The model failed to run; the message says why.
+    fn entities(&self, texts: &[String]) -> Result<Vec<Vec<kea_ner::data::Span>>, String>;
+
+    /// What model this is (for the record of its opinion): name, training date, steps.
+    fn describe(&self) -> String;
 }
 
 impl std::fmt::Debug for TaskEnv {
@@ -29,6 +45,10 @@ impl std::fmt::Debug for TaskEnv {
         f.debug_struct("TaskEnv")
             .field("public_url", &self.public_url)
             .field("pos_max_attempts", &self.pos_max_attempts)
+            .field(
+                "entity_model",
+                &self.entity_model.as_ref().map(|m| m.describe()),
+            )
             .finish_non_exhaustive()
     }
 }

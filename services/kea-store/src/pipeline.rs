@@ -123,6 +123,35 @@ pub async fn load_order(pool: &PgPool, id: Uuid) -> Result<Option<PipelineOrder>
     }))
 }
 
+/// What the caller said on the order's call, turn by turn (each webhook's `SpeechResult`), for
+/// the entity model's second reading.
+pub async fn caller_turns(pool: &PgPool, call_sid: &str) -> Result<Vec<String>, StoreError> {
+    let turns: Vec<String> = sqlx::query_scalar(
+        "SELECT btrim(payload->>'SpeechResult') FROM call_events
+          WHERE call_sid = $1 AND kind = 'webhook'
+            AND coalesce(btrim(payload->>'SpeechResult'), '') <> ''
+          ORDER BY seq",
+    )
+    .bind(call_sid)
+    .fetch_all(pool)
+    .await?;
+    Ok(turns)
+}
+
+/// Records the entity model's second opinion on an order (`orders.second_opinion`).
+pub async fn record_second_opinion(
+    pool: &PgPool,
+    id: Uuid,
+    opinion: &Value,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET second_opinion = $2 WHERE id = $1")
+        .bind(id)
+        .bind(opinion)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// `pending_verification` → `confirmed` (the trigger queues the POS push). False if the order
 /// was not pending (already decided, or cancelled).
 pub async fn confirm_order(pool: &PgPool, id: Uuid) -> Result<bool, StoreError> {

@@ -51,6 +51,26 @@ enum Command {
     Simulate(cmd::simulate::SimulateArgs),
     /// Re-run a recorded call's caller turns through the current dialog engine and show differences.
     Replay(cmd::replay::ReplayArgs),
+    /// The entity model that gives every order a second reading: train and evaluate it.
+    #[command(subcommand)]
+    Ner(NerCommand),
+    /// What kea understands of an utterance.
+    #[command(subcommand)]
+    Nlu(NluCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum NerCommand {
+    /// Fine-tune the model on utterances generated from menus; saves it to <KEA_DATA_DIR>/ner.
+    Train(cmd::ner::TrainArgs),
+    /// Entity precision, recall and F1 per label on held-out menus, and latency.
+    Eval(cmd::ner::EvalArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum NluCommand {
+    /// Print, as JSON, what the dialog's parser and the entity model each understood.
+    Parse(cmd::ner::ParseArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +122,9 @@ fn main() -> ExitCode {
             Command::Call(args) => cmd::call::run(args).await,
             Command::Simulate(args) => cmd::simulate::run(args).await,
             Command::Replay(args) => cmd::replay::run(args).await,
+            Command::Ner(NerCommand::Train(args)) => cmd::ner::train(args).await,
+            Command::Ner(NerCommand::Eval(args)) => cmd::ner::eval(args).await,
+            Command::Nlu(NluCommand::Parse(args)) => cmd::ner::parse(args).await,
         }
     });
     match result {

@@ -1,13 +1,19 @@
 //! `extract_order`: the order's second reading before anyone acts on it.
 //!
-//! Today it re-prices the order against the store's current menu (a sku dropped mid-call, or a
-//! price that no longer recomputes to the same cents, is a reason for a person to look). The
-//! entity-recognition model re-reading the transcript joins here when it lands, adding its
-//! disagreements to the same [`Extraction`].
+//! Two checks, both recorded in the [`Extraction`] that `decide_order` reads:
+//! - the order re-priced against the store's current menu (a sku dropped mid-call, or a price
+//!   that no longer recomputes to the same cents, is a reason for a person to look);
+//! - the entity model's second opinion: it re-reads the caller's turns, the entities are resolved
+//!   to the menu with the dialog's matcher ([`kea_ner::resolve`]), and the order they imply is
+//!   compared with the dialog's. The opinion is stored on the order (`orders.second_opinion`)
+//!   for the console, and a disagreement sends the order to an agent.
 
 use apalis::prelude::Data;
-use kea_menu::{OrderLine, price_order};
+use kea_menu::matcher::MenuMatcher;
+use kea_menu::{OrderLine, Store, price_order};
+use kea_ner::resolve::{NerLine, TurnSpans, compare, resolve};
 use kea_store::pipeline::PipelineOrder;
+use serde_json::json;
 
 use super::{
     DecideOrder, ExtractOrder, Job, enqueue, fulfillment_kind, load, modifier_skus, store_of,
@@ -24,7 +30,28 @@ pub async fn run(job: ExtractOrder, env: Data<TaskEnv>) -> Result<(), JobError> 
         tracing::debug!(order.id = %job.order_id, status = %order.order.status, "already decided");
         return Ok(());
     }
-    let extraction = extract(&order)?;
+    let mut extraction = extract(&order)?;
+    if let (Some(model), Some(call_sid)) = (env.entity_model.clone(), &order.order.call_sid) {
+        let turns = kea_store::pipeline::caller_turns(&env.db, call_sid).await?;
+        let texts = turns.clone();
+        // Inference is CPU work: off the async runtime's threads.
+        let read = tokio::task::spawn_blocking(move || {
+            model.entities(&texts).map(|s| (s, model.describe()))
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the entity model panicked: {e}")));
+        match read {
+            Ok((spans, model_name)) => {
+                let store = store_of(&order)?;
+                let (opinion, problem) =
+                    second_opinion(&store, &order, &turns, &spans, &model_name);
+                kea_store::pipeline::record_second_opinion(&env.db, job.order_id, &opinion).await?;
+                extraction.problems.extend(problem);
+            }
+            // The model is a second opinion: without it the order is judged on the rest.
+            Err(e) => tracing::warn!(order.id = %job.order_id, error = %e, "entity model failed"),
+        }
+    }
     let next = DecideOrder {
         order_id: job.order_id,
         extraction,
@@ -80,4 +107,89 @@ pub(crate) fn extract(order: &PipelineOrder) -> Result<Extraction, JobError> {
         }
     }
     Ok(Extraction { problems })
+}
+
+/// The model's reading of the caller's turns, resolved to the menu and compared with the
+/// dialog's order: the record to store, and the problem to report when they disagree.
+pub(crate) fn second_opinion(
+    store: &Store,
+    order: &PipelineOrder,
+    turns: &[String],
+    spans: &[Vec<kea_ner::data::Span>],
+    model: &str,
+) -> (serde_json::Value, Option<String>) {
+    let matcher = MenuMatcher::new(&store.menu);
+    // The model's menu spans re-cut along this store's names.
+    let spans: Vec<Vec<kea_ner::data::Span>> = turns
+        .iter()
+        .zip(spans)
+        .map(|(text, spans)| kea_ner::align::align_to_menu(text, spans, &matcher))
+        .collect();
+    let turn_spans: Vec<TurnSpans> = turns
+        .iter()
+        .zip(&spans)
+        .map(|(text, spans)| TurnSpans { text, spans })
+        .collect();
+    let heard = resolve(store, &matcher, &turn_spans);
+    let dialog: Vec<NerLine> = order
+        .items
+        .iter()
+        .map(|i| NerLine {
+            sku: i.sku.clone(),
+            size: i.size.clone(),
+            quantity: u32::try_from(i.quantity).unwrap_or(0),
+            modifiers: modifier_skus(&i.modifiers),
+        })
+        .collect();
+    let agreement = compare(&store.menu, &dialog, &heard.items);
+    let entities: Vec<serde_json::Value> = turns
+        .iter()
+        .zip(&spans)
+        .map(|(text, spans)| {
+            json!({
+                "text": text,
+                "entities": spans.iter().filter_map(|s| Some(json!({
+                    "label": s.label, "start": s.start, "end": s.end,
+                    "text": text.get(s.start..s.end)?,
+                }))).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let problem = (!agreement.agrees).then(|| {
+        format!(
+            "the entity model heard {} where the dialog has {}",
+            describe_lines(&agreement.only_model),
+            describe_lines(&agreement.only_dialog)
+        )
+    });
+    let opinion = json!({
+        "model": model,
+        "agrees": agreement.agrees,
+        "confidence": agreement.confidence,
+        "only_dialog": agreement.only_dialog,
+        "only_model": agreement.only_model,
+        "order": heard,
+        "turns": entities,
+    });
+    (opinion, problem)
+}
+
+/// "2 × pizza-cheese (large; bacon)", or "nothing".
+fn describe_lines(lines: &[NerLine]) -> String {
+    if lines.is_empty() {
+        return "nothing".to_owned();
+    }
+    lines
+        .iter()
+        .map(|l| {
+            let mut detail: Vec<String> = l.size.iter().cloned().collect();
+            detail.extend(l.modifiers.iter().cloned());
+            if detail.is_empty() {
+                format!("{} × {}", l.quantity, l.sku)
+            } else {
+                format!("{} × {} ({})", l.quantity, l.sku, detail.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -84,6 +84,8 @@ pub struct Setup {
     pub max_attempts: usize,
     /// Start the workers now.
     pub start_workers: bool,
+    /// The entity model `extract_order` asks for a second opinion.
+    pub entity_model: Option<Arc<dyn kea_tasks::EntityModel>>,
 }
 
 impl Default for Setup {
@@ -94,6 +96,7 @@ impl Default for Setup {
             policy: None,
             max_attempts: 4,
             start_workers: true,
+            entity_model: None,
         }
     }
 }
@@ -147,6 +150,7 @@ impl Pipeline {
             twilio: twilio.clone(),
             public_url: Some("https://kea.example".to_owned()),
             pos_max_attempts: setup.max_attempts,
+            entity_model: setup.entity_model.clone(),
         };
         let mut settings = WorkerSettings::new(format!("test-{}", Uuid::new_v4()));
         settings.retry = RetrySettings {
@@ -199,6 +203,12 @@ impl Pipeline {
     /// Places an order as the dialog does (a call, then the order in one transaction) with
     /// `confidence`; returns its id.
     pub async fn place_order(&self, confidence: f32) -> Uuid {
+        self.place_order_after(confidence, &[]).await
+    }
+
+    /// [`Pipeline::place_order`] on a call where the caller said `said`, turn by turn (as
+    /// webhook events with a `SpeechResult`, the way the call path records them).
+    pub async fn place_order_after(&self, confidence: f32, said: &[&str]) -> Uuid {
         let call_sid = format!("CA{}", Uuid::new_v4().simple());
         let lines = vec![
             OrderLine {
@@ -230,6 +240,17 @@ impl Pipeline {
         )
         .await
         .unwrap();
+        for (seq, text) in said.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO call_events (call_sid, seq, kind, payload) VALUES ($1, $2, 'webhook', $3)",
+            )
+            .bind(&call_sid)
+            .bind(i32::try_from(seq).unwrap())
+            .bind(json!({"CallSid": call_sid, "SpeechResult": text, "Confidence": "0.93"}))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
         let items = lines
             .iter()
             .zip(&price.lines)
@@ -340,4 +361,37 @@ impl Pipeline {
 /// "$12.34".
 pub fn dollars(cents: i64) -> String {
     format!("${}.{:02}", cents / 100, cents % 100)
+}
+
+/// An entity model that labels by a fixed list of phrases: a stand-in for kea-ner's BERT model
+/// (tested with the real model in the `kea` crate), so these tests check the job around it.
+pub struct PhraseModel(pub Vec<(&'static str, &'static str)>);
+
+impl kea_tasks::EntityModel for PhraseModel {
+    fn entities(&self, texts: &[String]) -> Result<Vec<Vec<kea_ner::data::Span>>, String> {
+        Ok(texts
+            .iter()
+            .map(|text| {
+                let lower = text.to_lowercase();
+                let mut spans: Vec<kea_ner::data::Span> = self
+                    .0
+                    .iter()
+                    .filter_map(|(phrase, label)| {
+                        let start = lower.find(phrase)?;
+                        Some(kea_ner::data::Span {
+                            start,
+                            end: start + phrase.len(),
+                            label: (*label).to_owned(),
+                        })
+                    })
+                    .collect();
+                spans.sort_by_key(|s| s.start);
+                spans
+            })
+            .collect())
+    }
+
+    fn describe(&self) -> String {
+        "phrase list (test)".to_owned()
+    }
 }

@@ -3,7 +3,7 @@ use std::time::Duration;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::harness::{POS_SECRET, Pipeline, Setup, dollars};
+use crate::harness::{self, POS_SECRET, Pipeline, Setup, dollars};
 
 fn body_json(hit: &crate::harness::PosHit) -> Value {
     serde_json::from_slice(&hit.body).unwrap()
@@ -336,4 +336,80 @@ async fn a_job_that_fails_every_attempt_is_dead_lettered_and_visible() {
     })
     .await;
     assert_eq!(p.status(id).await, "pending_verification");
+}
+
+/// The model heard what the dialog placed: recorded as agreeing, and the order goes on.
+#[tokio::test]
+async fn a_second_opinion_that_agrees_is_recorded_and_the_order_goes_on() {
+    let model = harness::PhraseModel(vec![
+        ("large", "SIZE"),
+        ("pepperoni pizza", "ITEM"),
+        ("extra", "PORTION"),
+        ("cheese", "MODIFIER"),
+        ("two", "QUANTITY"),
+        ("cokes", "ITEM"),
+    ]);
+    let p = Pipeline::new(Setup {
+        entity_model: Some(std::sync::Arc::new(model)),
+        ..Setup::default()
+    })
+    .await;
+    let id = p
+        .place_order_after(
+            0.97,
+            &[
+                "A large pepperoni pizza with extra cheese and two cokes.",
+                "Yes.",
+            ],
+        )
+        .await;
+    p.wait_for_status(id, "sent_to_pos").await;
+    let opinion: serde_json::Value =
+        sqlx::query_scalar("SELECT second_opinion FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_one(p.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(opinion["agrees"], true, "{opinion:#}");
+    assert_eq!(opinion["model"], "phrase list (test)");
+    assert_eq!(opinion["turns"][0]["entities"][0]["label"], "SIZE");
+}
+
+/// The dialog's order has a mistake (two Cokes where the caller asked for one): the model's
+/// disagreement sends the order to an agent, with both readings in the reason.
+#[tokio::test]
+async fn a_second_opinion_that_disagrees_sends_the_order_to_an_agent() {
+    let model = harness::PhraseModel(vec![
+        ("large", "SIZE"),
+        ("pepperoni pizza", "ITEM"),
+        ("extra", "PORTION"),
+        ("cheese", "MODIFIER"),
+        ("coke", "ITEM"),
+    ]);
+    let p = Pipeline::new(Setup {
+        entity_model: Some(std::sync::Arc::new(model)),
+        ..Setup::default()
+    })
+    .await;
+    let id = p
+        .place_order_after(
+            0.97,
+            &["A large pepperoni pizza with extra cheese and a coke."],
+        )
+        .await;
+    p.wait_for("the verify task", || async {
+        !p.tasks(id).await.is_empty()
+    })
+    .await;
+    assert_eq!(p.status(id).await, "pending_verification");
+    let reason: String = sqlx::query_scalar("SELECT decision_reason FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_one(p.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        reason.contains("the entity model heard 1 × coke-can where the dialog has 2 × coke-can"),
+        "{reason}"
+    );
+    assert!(p.pos.hits().is_empty(), "nothing reaches the POS");
 }

@@ -335,6 +335,7 @@ pub fn task_pane(session: &Session, v: &TaskView<'_>) -> Markup {
         }
         @if let Some((order, lines)) = v.order {
             (order_section(session, t, order, lines, v.store, holding && order_open))
+            (second_opinion(order, v.store))
         }
         @if !v.transcript.is_empty() {
             h3 { "The call" }
@@ -373,6 +374,67 @@ pub fn task_pane(session: &Session, v: &TaskView<'_>) -> Markup {
                 }
             }
         }
+        }
+    }
+}
+
+/// Where the entity model's reading of the call differs from the dialog's order
+/// (`orders.second_opinion`, written by `extract_order`), and what it heard in each turn.
+fn second_opinion(order: &Value, store: Option<&Store>) -> Markup {
+    let Some(opinion) = order.get("second_opinion").filter(|o| o.is_object()) else {
+        return html! {};
+    };
+    let agrees = opinion
+        .get("agrees")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let lines = |key: &str| -> Vec<String> {
+        opinion
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                let sku = l.get("sku").and_then(Value::as_str).unwrap_or_default();
+                let name = store
+                    .and_then(|s| s.menu.item(sku))
+                    .map_or(sku, |i| i.name.as_str());
+                let mut text = format!(
+                    "{} × {name}",
+                    l.get("quantity").and_then(Value::as_u64).unwrap_or(1)
+                );
+                if let Some(size) = l.get("size").and_then(Value::as_str) {
+                    text.push_str(&format!(", {size}"));
+                }
+                for m in l
+                    .get("modifiers")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(m) = m.as_str() {
+                        text.push_str(&format!(", {}", modifier_label(store, sku, m)));
+                    }
+                }
+                text
+            })
+            .collect()
+    };
+    let (dialog, model) = (lines("only_dialog"), lines("only_model"));
+    html! {
+        section class={"second-opinion" @if !agrees { " disagrees" }} aria-labelledby="second-opinion-h" {
+            h3 id="second-opinion-h" { "Second reading of the call" }
+            @if agrees {
+                p { "The entity model heard the same order." }
+            } @else {
+                p { "The entity model heard something else. Check these lines against the call:" }
+                div class="compare" {
+                    div { h4 { "On the order, not heard by the model" }
+                        @if dialog.is_empty() { p { "—" } } @else { ul { @for l in &dialog { li { (l) } } } } }
+                    div { h4 { "Heard by the model, not on the order" }
+                        @if model.is_empty() { p { "—" } } @else { ul { @for l in &model { li { (l) } } } } }
+                }
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ use kea_store::dev_cluster::DevCluster;
 use sqlx::{Connection, PgConnection};
 
 use crate::cmd::worker::JobArgs;
-use crate::cmd::{serve, store_import};
+use crate::cmd::{ner, serve, store_import};
 use crate::config::{Credentials, DatabaseArgs, HttpArgs, SecretsArgs};
 
 /// The sample stores `kea dev` puts into an empty database, so there is something to call.
@@ -51,6 +51,9 @@ pub struct DevArgs {
     secrets: SecretsArgs,
     #[command(flatten)]
     jobs: JobArgs,
+    /// Do not train the entity model when there is none (orders then get no second opinion).
+    #[arg(long, env = "KEA_DEV_NO_NER_TRAINING")]
+    no_ner_training: bool,
 }
 
 pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
@@ -119,6 +122,15 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     if texts_logged {
         task_env.twilio = std::sync::Arc::new(crate::cmd::worker::LoggedTexts::default());
     }
+    let model_dir = args
+        .jobs
+        .ner_model
+        .clone()
+        .unwrap_or_else(|| ner::default_model_dir(&args.data_dir));
+    if !model_dir.join("meta.json").exists() && !args.no_ner_training {
+        train_dev_model(&pool, &model_dir).await?;
+    }
+    task_env.entity_model = ner::worker_model(&model_dir)?;
     println!();
     println!("kea dev is starting on {}", config.public_url);
     println!("  health:     {}/healthz", config.public_url);
@@ -264,4 +276,41 @@ fn dev_jwt_secret(data_dir: &Path) -> anyhow::Result<String> {
         .with_context(|| format!("writing {}", path.display()))?;
     writeln!(file, "{secret}").with_context(|| format!("writing {}", path.display()))?;
     Ok(secret)
+}
+
+/// The first `kea dev` in a folder trains the entity model once (a few minutes, with a progress
+/// bar) on the built-in menus and the stores in the database; later runs reuse it.
+async fn train_dev_model(pool: &sqlx::PgPool, dir: &Path) -> anyhow::Result<()> {
+    let mut stores = ner::built_in(kea_ner::menus::TRAIN)?;
+    let documents: Vec<serde_json::Value> =
+        sqlx::query_scalar("SELECT document FROM stores ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .context("reading the stores")?;
+    for store in documents
+        .iter()
+        .filter_map(|d| kea_menu::Store::from_json(d).ok())
+    {
+        if !stores.iter().any(|s| s.id == store.id) {
+            stores.push(store);
+        }
+    }
+    let settings = ner::dev_settings();
+    let examples = ner::examples_of(&stores, ner::DEV_EXAMPLES_PER_STORE, settings.seed);
+    println!(
+        "Training the entity model once ({} utterances from {} menus; it is kept in {} and reused)...",
+        examples.len(),
+        stores.len(),
+        dir.display()
+    );
+    let started = std::time::Instant::now();
+    let model =
+        tokio::task::spawn_blocking(move || ner::train_with_progress(&examples, &settings, false))
+            .await
+            .context("the training thread")??;
+    model
+        .save(dir)
+        .with_context(|| format!("saving the model to {}", dir.display()))?;
+    println!("Entity model trained in {:.0?}.", started.elapsed());
+    Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod call;
 pub mod dev;
 pub mod migrate;
+pub mod ner;
 pub mod people;
 pub mod replay;
 pub mod serve;

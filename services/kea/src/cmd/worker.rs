@@ -56,9 +56,21 @@ pub struct JobArgs {
     /// Timeout of one POS request.
     #[arg(long, env = "KEA_POS_TIMEOUT_SECS", default_value_t = 10)]
     pub pos_timeout_secs: u64,
+    /// The trained entity model `extract_order` asks for a second opinion on every order
+    /// [default: <KEA_DATA_DIR>/ner, else .kea/ner]; without one, orders are only re-priced.
+    #[arg(long = "ner-model", env = "KEA_NER_MODEL")]
+    pub ner_model: Option<std::path::PathBuf>,
 }
 
 impl JobArgs {
+    /// The entity model's folder: `--ner-model`, else `<KEA_DATA_DIR>/ner`, else `.kea/ner`.
+    pub fn ner_model_dir(&self) -> std::path::PathBuf {
+        self.ner_model.clone().unwrap_or_else(|| {
+            let data_dir = std::env::var_os("KEA_DATA_DIR").unwrap_or_else(|| ".kea".into());
+            crate::cmd::ner::default_model_dir(std::path::Path::new(&data_dir))
+        })
+    }
+
     /// The jobs' environment and the workers' settings.
     pub fn build(
         &self,
@@ -91,6 +103,7 @@ impl JobArgs {
             twilio: Arc::new(twilio) as Arc<dyn kea_twilio::TwilioApi>,
             public_url: self.callback_url.clone(),
             pos_max_attempts: self.max_attempts,
+            entity_model: None,
         };
         let name = self
             .worker_name
@@ -121,7 +134,8 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     if !pending.is_empty() {
         anyhow::bail!("database migrations are not applied ({pending:?}): run `kea migrate` first");
     }
-    let (env, settings) = args.jobs.build(pool.clone(), secrets, &credentials)?;
+    let (mut env, settings) = args.jobs.build(pool.clone(), secrets, &credentials)?;
+    env.entity_model = crate::cmd::ner::worker_model(&args.jobs.ner_model_dir())?;
     kea_tasks::run(env, settings, serve::shutdown_signal())
         .await
         .context("running the job workers")?;
