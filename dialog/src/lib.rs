@@ -27,8 +27,9 @@ mod speech;
 mod state;
 mod understand;
 
+use chrono::{DateTime, Utc};
 use kea_menu::matcher::MenuMatcher;
-use kea_menu::{FulfillmentKind, OrderLine, Store, price_order};
+use kea_menu::{ClosedBecause, FulfillmentKind, Opening, OrderLine, Store, price_order};
 use serde::{Deserialize, Serialize};
 
 use crate::answers::{Flow, Reply, on_speech};
@@ -46,6 +47,10 @@ pub struct Context<'a> {
     pub store: &'a Store,
     /// The matcher built from `store.menu` with [`MenuMatcher::new`].
     pub matcher: &'a MenuMatcher,
+    /// When the call is answered, to check the store's hours, closures and pause switch; `None`
+    /// checks only the pause switch (for simulations and replays, and servers told to ignore
+    /// hours).
+    pub now: Option<DateTime<Utc>>,
 }
 
 /// A language the engine speaks.
@@ -123,6 +128,27 @@ pub enum Outcome {
     Transferred,
     /// The caller cancelled; nothing is to be sent anywhere.
     Cancelled,
+    /// The store was outside its opening hours; the caller heard when it opens.
+    ClosedHours,
+    /// The store is closed today (a closure date).
+    ClosedToday,
+    /// The merchant has paused phone orders.
+    Paused,
+}
+
+impl Outcome {
+    /// As `calls.outcome` records it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::OrderPlaced => "order_placed",
+            Outcome::Transferred => "transferred",
+            Outcome::Cancelled => "cancelled",
+            Outcome::ClosedHours => "closed_hours",
+            Outcome::ClosedToday => "closed_today",
+            Outcome::Paused => "paused",
+        }
+    }
 }
 
 /// A confirmed order, ready to be written.
@@ -179,6 +205,9 @@ pub fn step(state: &DialogState, event: &Event, ctx: &Context) -> (DialogState, 
     }
     let ended = match event {
         Event::Start => {
+            if let Some(closed) = closed(&state.caller_id, ctx) {
+                return closed;
+            }
             s = on_start(&state.caller_id, ctx, &mut reply);
             None
         }
@@ -213,11 +242,59 @@ enum End {
     Place,
 }
 
-/// A new call: the greeting in the store's first language (and a word in Spanish when it
-/// speaks Spanish too), and the first question.
-fn on_start(caller_id: &str, ctx: &Context, reply: &mut Reply) -> DialogState {
+/// A call to a store that takes no orders now: why and when it opens, in the store's first
+/// language (and in Spanish too when it speaks Spanish), then goodbye. The pause switch holds
+/// even without a time.
+fn closed(caller_id: &str, ctx: &Context) -> Option<(DialogState, Turn)> {
+    let store = ctx.store;
+    let opening = match ctx.now {
+        Some(now) => store.opening_at(now),
+        None if store.phone_orders_paused => Opening::Closed {
+            because: ClosedBecause::Paused,
+            opens: None,
+        },
+        None => return None,
+    };
+    let Opening::Closed { because, opens } = opening else {
+        return None;
+    };
     let mut s = DialogState::new(caller_id);
-    s.language = if ctx
+    s.language = first_language(ctx);
+    s.ended = true;
+    let tz = store.time_zone();
+    let when = opens.zip(ctx.now.map(|now| now.with_timezone(&tz)));
+    let mut languages = vec![s.language];
+    if s.language == Language::En && speaks_spanish(ctx) {
+        languages.push(Language::Es);
+    }
+    let say = languages
+        .into_iter()
+        .map(|language| Utterance {
+            text: prompts::closed(language, &store.name, because, when),
+            language,
+        })
+        .collect();
+    let outcome = match because {
+        ClosedBecause::Hours => Outcome::ClosedHours,
+        ClosedBecause::Closure => Outcome::ClosedToday,
+        ClosedBecause::Paused => Outcome::Paused,
+    };
+    let language = s.language;
+    Some((
+        s,
+        Turn {
+            say,
+            next: Next::Hangup,
+            outcome: Some(outcome),
+            order: None,
+            language,
+        },
+    ))
+}
+
+/// The language a call starts in: the store's first.
+fn first_language(ctx: &Context) -> Language {
+    if ctx
         .store
         .languages
         .first()
@@ -226,7 +303,14 @@ fn on_start(caller_id: &str, ctx: &Context, reply: &mut Reply) -> DialogState {
         Language::Es
     } else {
         Language::En
-    };
+    }
+}
+
+/// A new call: the greeting in the store's first language (and a word in Spanish when it
+/// speaks Spanish too), and the first question.
+fn on_start(caller_id: &str, ctx: &Context, reply: &mut Reply) -> DialogState {
+    let mut s = DialogState::new(caller_id);
+    s.language = first_language(ctx);
     reply
         .say
         .push(prompts::welcome(s.language, &ctx.store.name));

@@ -7,6 +7,9 @@
 //! from (numbers, sizes, lists, noun agreement, money) lives in [`crate::speech`]; the data they
 //! describe (item descriptions, lists of names) is computed by the callers.
 
+use chrono::{DateTime, Datelike, Timelike};
+use chrono_tz::Tz;
+use kea_menu::ClosedBecause;
 use kea_menu::{FulfillmentKind, Menu};
 
 use crate::Language;
@@ -30,6 +33,114 @@ pub(crate) fn welcome(lang: Language, store: &str) -> String {
         lang,
         &format!("Thanks for calling {store}!"),
         &format!("¡Gracias por llamar a {store}!"),
+    )
+}
+
+/// The store is not taking orders: why, and when it opens next ("today at 5 PM", "tomorrow at
+/// 11 AM", "on Monday at 11:30 AM"), relative to `now` in the store's time zone.
+pub(crate) fn closed(
+    lang: Language,
+    store: &str,
+    because: ClosedBecause,
+    opens_and_now: Option<(DateTime<Tz>, DateTime<Tz>)>,
+) -> String {
+    let when = opens_and_now.map(|(at, now)| when_opens(lang, at, now));
+    let (en, es) = match (because, when) {
+        (ClosedBecause::Paused, _) => (
+            format!(
+                "Thanks for calling {store}. We're not taking phone orders right now. Please try again a little later. Goodbye!"
+            ),
+            format!(
+                "Gracias por llamar a {store}. En este momento no estamos tomando pedidos por teléfono. Por favor llame más tarde. ¡Adiós!"
+            ),
+        ),
+        (ClosedBecause::Closure, Some(w)) => (
+            format!("Thanks for calling {store}. We're closed today; we open again {w}. Goodbye!"),
+            format!(
+                "Gracias por llamar a {store}. Hoy estamos cerrados; abrimos de nuevo {w}. ¡Adiós!"
+            ),
+        ),
+        (ClosedBecause::Hours, Some(w)) => (
+            format!(
+                "Thanks for calling {store}. We're closed right now; we open again {w}. Please call back then. Goodbye!"
+            ),
+            format!(
+                "Gracias por llamar a {store}. En este momento estamos cerrados; abrimos de nuevo {w}. Llámenos entonces, por favor. ¡Adiós!"
+            ),
+        ),
+        (_, None) => (
+            format!("Thanks for calling {store}. We're closed right now. Goodbye!"),
+            format!("Gracias por llamar a {store}. En este momento estamos cerrados. ¡Adiós!"),
+        ),
+    };
+    pick(lang, &en, &es)
+}
+
+/// "today at 5 PM", "tomorrow at 11:30 AM", "on Monday at 11 AM"; Spanish "hoy a las 5 de la
+/// tarde", "mañana a las 11:30 de la mañana", "el lunes a las 11 de la mañana".
+fn when_opens(lang: Language, at: DateTime<Tz>, now: DateTime<Tz>) -> String {
+    let days = (at.date_naive() - now.date_naive()).num_days();
+    let (hour, minute) = (at.hour(), at.minute());
+    let clock_en = {
+        let h12 = match hour % 12 {
+            0 => 12,
+            h => h,
+        };
+        let half = if hour < 12 { "AM" } else { "PM" };
+        if minute == 0 {
+            format!("{h12} {half}")
+        } else {
+            format!("{h12}:{minute:02} {half}")
+        }
+    };
+    let clock_es = {
+        let h12 = match hour % 12 {
+            0 => 12,
+            h => h,
+        };
+        let part = match hour {
+            0..=11 => "de la mañana",
+            12..=19 => "de la tarde",
+            _ => "de la noche",
+        };
+        let article = if h12 == 1 { "a la" } else { "a las" };
+        if minute == 0 {
+            format!("{article} {h12} {part}")
+        } else {
+            format!("{article} {h12}:{minute:02} {part}")
+        }
+    };
+    const DAYS_EN: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    const DAYS_ES: [&str; 7] = [
+        "lunes",
+        "martes",
+        "miércoles",
+        "jueves",
+        "viernes",
+        "sábado",
+        "domingo",
+    ];
+    let weekday = at.weekday().num_days_from_monday() as usize;
+    let (day_en, day_es) = match days {
+        0 => ("today".to_owned(), "hoy".to_owned()),
+        1 => ("tomorrow".to_owned(), "mañana".to_owned()),
+        _ => (
+            format!("on {}", DAYS_EN[weekday]),
+            format!("el {}", DAYS_ES[weekday]),
+        ),
+    };
+    pick(
+        lang,
+        &format!("{day_en} at {clock_en}"),
+        &format!("{day_es} {clock_es}"),
     )
 }
 

@@ -37,6 +37,7 @@ fn call(store: &Store, said: &[&str]) -> (DialogState, Turn, Vec<String>) {
     let ctx = Context {
         store,
         matcher: &matcher,
+        now: None,
     };
     let (mut state, mut turn) = step(&DialogState::new("+15557654321"), &Event::Start, &ctx);
     let mut heard = vec![text_of(&turn)];
@@ -1086,6 +1087,7 @@ fn places_the_order() {
     let ctx = Context {
         store: &tonys,
         matcher: &matcher,
+        now: None,
     };
     let (_, after) = step(&state, &event("hello?"), &ctx);
     assert_eq!(after.next, Next::Hangup);
@@ -1208,6 +1210,7 @@ fn steps_are_deterministic_and_states_round_trip() {
     let ctx = Context {
         store: &tonys,
         matcher: &matcher,
+        now: None,
     };
     let said = [
         "A medium pepperoni pizza and a Sprite.",
@@ -1243,6 +1246,7 @@ fn hints_name_the_menu() {
     let ctx = Context {
         store: &tonys,
         matcher: &matcher,
+        now: None,
     };
     let hints = crate::hints(&ctx);
     for word in ["Pepperoni Pizza", "Diet Coke", "extra cheese", "12 piece"] {
@@ -1736,4 +1740,75 @@ fn only_a_caller_who_asked_hears_sure() {
     let said = text_of(&turn);
     assert!(!said.contains("Sure"), "{said}");
     assert!(said.contains("trouble understanding"), "{said}");
+}
+
+/// A closed store: no order is taken, and the caller hears why and when it opens, in the store's
+/// time zone (Tony's is in New York), in English and, where the store speaks it, Spanish.
+#[test]
+fn a_closed_store_says_when_it_opens_and_takes_no_order() {
+    use chrono::TimeZone;
+    let tonys = store(TONYS);
+    let casita = store(CASITA);
+    let at = |store: &Store, utc: chrono::DateTime<chrono::Utc>| {
+        let matcher = MenuMatcher::new(&store.menu);
+        let ctx = Context {
+            store,
+            matcher: &matcher,
+            now: Some(utc),
+        };
+        step(&DialogState::new("+15557654321"), &Event::Start, &ctx).1
+    };
+    let utc = |y, mo, d, h, mi| {
+        chrono::Utc
+            .with_ymd_and_hms(y, mo, d, h, mi, 0)
+            .single()
+            .unwrap_or_default()
+    };
+    let hours_of = |s: &Store, day: kea_menu::Weekday| {
+        s.hours.get(&day).map(|h| (h.open.clone(), h.close.clone()))
+    };
+    let mon = hours_of(&tonys, kea_menu::Weekday::Mon);
+    assert!(mon.is_some(), "Tony's has Monday hours");
+    // Monday 2026-12-07 08:00 in New York is 13:00 UTC: before opening.
+    let early = at(&tonys, utc(2026, 12, 7, 13, 0));
+    assert_eq!(early.outcome, Some(Outcome::ClosedHours));
+    assert_eq!(early.next, Next::Hangup);
+    assert!(early.order.is_none());
+    let said = text_of(&early);
+    assert!(
+        said.contains("closed right now") && said.contains("today at"),
+        "{said}"
+    );
+    // A closure date: closed all day, open again the next day.
+    let mut closed = tonys.clone();
+    closed.closures.push(kea_menu::Closure {
+        date: "2026-12-07".into(),
+        note: None,
+    });
+    let noon = at(&closed, utc(2026, 12, 7, 17, 0));
+    assert_eq!(noon.outcome, Some(Outcome::ClosedToday));
+    assert!(
+        text_of(&noon).contains("closed today; we open again tomorrow at"),
+        "{}",
+        text_of(&noon)
+    );
+    // Paused: no time needed.
+    let mut paused = tonys.clone();
+    paused.phone_orders_paused = true;
+    let (_, turn, _) = call(&paused, &[]);
+    assert_eq!(turn.outcome, Some(Outcome::Paused));
+    assert!(text_of(&turn).contains("not taking phone orders"));
+    // Open: unchanged.
+    let open = at(&tonys, utc(2026, 12, 7, 17, 0));
+    assert_eq!(open.outcome, None);
+    assert!(matches!(open.next, Next::Listen { .. }));
+    // A store that speaks Spanish says it in both.
+    let es = at(&casita, utc(2026, 12, 7, 9, 0));
+    assert_eq!(es.say.len(), 2, "{es:?}");
+    assert_eq!(es.say[1].language, Language::Es);
+    assert!(
+        es.say[1].text.contains("estamos cerrados"),
+        "{}",
+        es.say[1].text
+    );
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use kea_dialog::{Context, DialogState, Event, Next, Outcome, PlacedOrder, step};
+use kea_dialog::{Context, DialogState, Event, Next, PlacedOrder, step};
 use kea_menu::matcher::MenuMatcher;
 use kea_menu::{Store, price_order};
 use kea_sim::{ObservedLine, ObservedOrder, Scenario, SimCaller};
@@ -28,7 +28,11 @@ struct Played {
 
 /// Plays one call the way Twilio and the simulated caller would.
 fn play(store: &Store, matcher: &MenuMatcher, scenario: &Scenario) -> Played {
-    let ctx = Context { store, matcher };
+    let ctx = Context {
+        store,
+        matcher,
+        now: None,
+    };
     let mut caller = SimCaller::new(scenario);
     let mut state = DialogState::new(caller.phone());
     let mut event = Event::Start;
@@ -77,12 +81,9 @@ fn play(store: &Store, matcher: &MenuMatcher, scenario: &Scenario) -> Played {
             }
             Next::Hangup => {
                 played.transcript.push(("system", heard.join(" ")));
-                played.outcome = match turn.outcome {
-                    Some(Outcome::OrderPlaced) => "order_placed",
-                    Some(Outcome::Cancelled) => "cancelled",
-                    Some(Outcome::Transferred) => "transferred",
-                    None => "abandoned",
-                };
+                played.outcome = turn
+                    .outcome
+                    .map_or("abandoned", kea_dialog::Outcome::as_str);
                 played.order = turn.order;
                 return played;
             }

@@ -1,6 +1,7 @@
 //! With the `ner` feature (the entity model on libtorch), records the real libtorch folder as an
-//! rpath of the `kea` binary and its tests, so they run without `LD_LIBRARY_PATH` (kea-ner's own
-//! build script does the same for its binaries; cargo does not pass link arguments on).
+//! rpath of the `kea` binary and its tests, so `target/debug/kea` runs without `LD_LIBRARY_PATH`.
+//! (Test runners put `$LIBTORCH/lib` on the library path themselves, which is all kea-ner's own
+//! tests need.)
 
 use std::env;
 use std::path::PathBuf;

@@ -22,6 +22,9 @@ page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text(
 page.on('pageerror', (e) => consoleErrors.push(String(e)));
 
 const commands = {
+  async url() {
+    return { url: page.url() };
+  },
   async goto({ url }) {
     const res = await page.goto(url);
     return { status: res ? res.status() : null, url: page.url() };

@@ -36,6 +36,36 @@ pub struct ApiConfig {
     /// Most connections the data API's reads hold (`KEA_DATA_API_CONNECTIONS`); `None`: as many as
     /// the main pool may.
     pub data_api_connections: Option<u32>,
+    /// What time it is for the call path (the machine's clock, or a fixed instant in tests).
+    pub clock: Clock,
+    /// Whether calls outside a store's hours (or on a closure date) are told when it opens
+    /// instead of ordering. A paused store never takes orders either way.
+    pub enforce_store_hours: bool,
+}
+
+/// The time webhooks happen at: the machine's clock, or a fixed instant (`KEA_CLOCK`) so that
+/// tests and demos do not depend on when they run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Clock(Option<chrono::DateTime<chrono::Utc>>);
+
+impl Clock {
+    /// The machine's clock.
+    #[must_use]
+    pub fn system() -> Self {
+        Clock(None)
+    }
+
+    /// Always `at`.
+    #[must_use]
+    pub fn fixed(at: chrono::DateTime<chrono::Utc>) -> Self {
+        Clock(Some(at))
+    }
+
+    /// Now.
+    #[must_use]
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.unwrap_or_else(chrono::Utc::now)
+    }
 }
 
 /// What every handler can reach.

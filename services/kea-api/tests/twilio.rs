@@ -363,3 +363,53 @@ async fn metrics_report_jobs_orders_and_tasks_from_the_database() {
         "{text}"
     );
 }
+
+/// With store hours enforced, a call at a time the store is closed (the clock injected, so the
+/// test passes at any hour) hears when it opens and ends, recorded as `closed_hours`; a paused
+/// store takes no order even when hours are not enforced.
+#[tokio::test]
+async fn a_closed_or_paused_store_takes_no_order_and_says_why() {
+    let db = with_tonys().await;
+    let mut config = common::config(PUBLIC, TOKEN, None);
+    config.enforce_store_hours = true;
+    // Monday 2026-12-07 07:30 in New York, before Tony's opens.
+    config.clock = kea_api::Clock::fixed(
+        chrono::DateTime::parse_from_rfc3339("2026-12-07T07:30:00-05:00")
+            .unwrap()
+            .with_timezone(&chrono::Utc),
+    );
+    let enforcing = router(AppState::new(db.pool().clone(), config));
+    let (status, twiml) = post(&enforcing, "/twilio/voice", &params(&[]), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(twiml.contains("closed right now"), "{twiml}");
+    assert!(twiml.contains("<Hangup"), "{twiml}");
+    assert!(!twiml.contains("<Gather"), "{twiml}");
+    let outcome: Option<String> =
+        sqlx::query_scalar("SELECT outcome FROM calls WHERE call_sid = $1")
+            .bind(SID)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(outcome.as_deref(), Some("closed_hours"));
+    assert_eq!(count(&db, "SELECT count(*) FROM orders").await, 0);
+
+    // Paused by the merchant: no order whatever the time.
+    sqlx::query(
+        "UPDATE stores SET document = jsonb_set(document, '{phone_orders_paused}', 'true'),
+                           updated_at = now()",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let ignoring = app(&db);
+    let other = params(&[("CallSid", "CA0123456789abcdef0123456789abcd99")]);
+    let (_, twiml) = post(&ignoring, "/twilio/voice", &other, None).await;
+    assert!(twiml.contains("not taking phone orders"), "{twiml}");
+    let outcome: Option<String> =
+        sqlx::query_scalar("SELECT outcome FROM calls WHERE call_sid = $1")
+            .bind("CA0123456789abcdef0123456789abcd99")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(outcome.as_deref(), Some("paused"));
+}

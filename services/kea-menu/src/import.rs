@@ -392,6 +392,20 @@ fn semantic_problems(store: &Store) -> Vec<Problem> {
     for (day, hours) in &store.hours {
         check_hours(*day, hours, &mut problems);
     }
+    for (i, closure) in store.closures.iter().enumerate() {
+        let path = format!("$.closures[{i}].date");
+        if chrono::NaiveDate::parse_from_str(&closure.date, "%Y-%m-%d").is_err() {
+            problems.push(Problem::new(
+                path,
+                format!("closure date `{}` is not a date `YYYY-MM-DD`", closure.date),
+            ));
+        } else if store.closures[..i].iter().any(|c| c.date == closure.date) {
+            problems.push(Problem::new(
+                path,
+                format!("closure date `{}` is listed twice", closure.date),
+            ));
+        }
+    }
     check_menu(&store.menu, &mut problems);
     problems
 }
@@ -905,6 +919,21 @@ mod tests {
             |v| v["timezone"] = json!("america/new_york"),
             "$.timezone",
             "unknown time zone `america/new_york`",
+        ),
+        (
+            "a closure date that is not a date",
+            |v| v["closures"] = json!([{"date": "2026-02-30"}]),
+            "$.closures[0].date",
+            "closure date `2026-02-30` is not a date `YYYY-MM-DD`",
+        ),
+        (
+            "a closure date twice",
+            |v| {
+                v["closures"] =
+                    json!([{"date": "2026-12-24"}, {"date": "2026-12-24", "note": "again"}])
+            },
+            "$.closures[1].date",
+            "closure date `2026-12-24` is listed twice",
         ),
         (
             "closing before opening",

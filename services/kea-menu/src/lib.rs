@@ -11,19 +11,21 @@
 //!   sizes and categories; shared by the dialog engine and the NER job.
 //! - [`price`]: [`price_order`] and [`PriceError`], the only place an order total is computed.
 
+pub mod hours;
 pub mod import;
 pub mod matcher;
 pub mod price;
 pub mod store;
 
+pub use hours::{ClosedBecause, Opening};
 pub use import::{Problem, StoreFileError};
 pub use price::{
     FulfillmentKind, OrderLine, Price, PriceError, PricedLine, ResolvedModifier, option_price,
     price_order, resolve_modifiers, tax_cents,
 };
 pub use store::{
-    Fulfillment, Item, Menu, ModifierGroup, ModifierOption, OpeningHours, Portion, Portions,
-    PosConfig, Size, Store, VerificationPolicy, Weekday, kitchen_name, localized,
+    Closure, Fulfillment, Item, Menu, ModifierGroup, ModifierOption, OpeningHours, Portion,
+    Portions, PosConfig, Size, Store, VerificationPolicy, Weekday, kitchen_name, localized,
 };
 
 #[cfg(test)]

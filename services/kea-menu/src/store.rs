@@ -38,6 +38,12 @@ pub struct Store {
     /// When a person checks an order before it goes to the POS.
     #[serde(default, skip_serializing_if = "VerificationPolicy::is_default")]
     pub verification_policy: VerificationPolicy,
+    /// One-off days the store is closed (a holiday, a storm), in store-local dates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closures: Vec<Closure>,
+    /// The merchant's switch to stop phone orders for now (kea answers, takes none).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub phone_orders_paused: bool,
     /// What callers can order.
     pub menu: Menu,
 }
@@ -128,6 +134,16 @@ impl std::fmt::Display for Weekday {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A one-off closed day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closure {
+    /// The store-local date, `"YYYY-MM-DD"`.
+    pub date: String,
+    /// Why, for people (not spoken to callers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One day's opening hours in store-local time, kept as the file gives them (`"HH:MM"`).

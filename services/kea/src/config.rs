@@ -111,11 +111,43 @@ pub struct HttpArgs {
     /// KEA_DB_MAX_CONNECTIONS). About twice the database server's cores serves the most reads.
     #[arg(long, env = "KEA_DATA_API_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
     pub data_api_connections: Option<u32>,
+    /// Store opening hours and closure dates on calls: `enforce` (a closed store tells the caller
+    /// when it opens) or `ignore` [default: enforce for `kea serve`, ignore for `kea dev`]. A
+    /// paused store takes no orders either way.
+    #[arg(long, env = "KEA_STORE_HOURS", value_parser = ["enforce", "ignore"])]
+    pub store_hours: Option<String>,
+    /// Use this instant (RFC 3339, e.g. 2026-12-07T18:30:00-05:00) as the current time on the
+    /// call path instead of the machine's clock: for tests and demos.
+    #[arg(long, env = "KEA_CLOCK")]
+    pub clock: Option<String>,
 }
 
 impl HttpArgs {
     /// The API's configuration; webhooks are verified with the Twilio auth token in `credentials`.
     pub fn api_config(&self, credentials: &Credentials) -> anyhow::Result<kea_api::ApiConfig> {
+        self.api_config_with(credentials, true)
+    }
+
+    /// [`HttpArgs::api_config`], with whether hours are enforced when `--store-hours` is not given.
+    pub fn api_config_with(
+        &self,
+        credentials: &Credentials,
+        hours_by_default: bool,
+    ) -> anyhow::Result<kea_api::ApiConfig> {
+        let clock = match self.clock.as_deref().filter(|c| !c.trim().is_empty()) {
+            None => kea_api::Clock::system(),
+            Some(text) => kea_api::Clock::fixed(
+                chrono::DateTime::parse_from_rfc3339(text.trim())
+                    .with_context(|| {
+                        format!("KEA_CLOCK `{text}` is not an RFC 3339 time such as 2026-12-07T18:30:00-05:00")
+                    })?
+                    .with_timezone(&chrono::Utc),
+            ),
+        };
+        let enforce_store_hours = match self.store_hours.as_deref() {
+            Some(mode) => mode == "enforce",
+            None => hours_by_default,
+        };
         let Some(twilio_auth_token) = credentials.twilio_auth_token.clone() else {
             bail!(
                 "TWILIO_AUTH_TOKEN is not set (in the environment or Vault): webhooks cannot be verified without it"
@@ -140,6 +172,8 @@ impl HttpArgs {
             transfer_timeout: Duration::from_secs(self.transfer_timeout_secs),
             jwt_secret: credentials.jwt_secret.clone(),
             data_api_connections: self.data_api_connections,
+            clock,
+            enforce_store_hours,
         })
     }
 }

@@ -59,11 +59,9 @@ pub async fn run(job: ExtractOrder, env: Data<TaskEnv>) -> Result<(), JobError> 
     enqueue(&env.db, &next, &job.order_id.to_string()).await
 }
 
-/// Compares the stored order with what the current menu makes of its lines.
-pub(crate) fn extract(order: &PipelineOrder) -> Result<Extraction, JobError> {
-    let store = store_of(order)?;
-    let mut problems = Vec::new();
-    let lines: Vec<OrderLine> = order
+/// The order's lines as the menu model prices them.
+fn order_lines(order: &PipelineOrder) -> Vec<OrderLine> {
+    order
         .items
         .iter()
         .map(|i| OrderLine {
@@ -72,7 +70,14 @@ pub(crate) fn extract(order: &PipelineOrder) -> Result<Extraction, JobError> {
             quantity: u32::try_from(i.quantity).unwrap_or(0),
             modifiers: modifier_skus(&i.modifiers),
         })
-        .collect();
+        .collect()
+}
+
+/// Compares the stored order with what the current menu makes of its lines.
+pub(crate) fn extract(order: &PipelineOrder) -> Result<Extraction, JobError> {
+    let store = store_of(order)?;
+    let mut problems = Vec::new();
+    let lines = order_lines(order);
     if lines.is_empty() {
         problems.push("the order has no lines".to_owned());
     }
@@ -131,16 +136,7 @@ pub(crate) fn second_opinion(
         .map(|(text, spans)| TurnSpans { text, spans })
         .collect();
     let heard = resolve(store, &matcher, &turn_spans);
-    let dialog: Vec<NerLine> = order
-        .items
-        .iter()
-        .map(|i| NerLine {
-            sku: i.sku.clone(),
-            size: i.size.clone(),
-            quantity: u32::try_from(i.quantity).unwrap_or(0),
-            modifiers: modifier_skus(&i.modifiers),
-        })
-        .collect();
+    let dialog: Vec<NerLine> = order_lines(order).iter().map(NerLine::from).collect();
     let agreement = compare(&store.menu, &dialog, &heard.items);
     let entities: Vec<serde_json::Value> = turns
         .iter()

@@ -32,6 +32,7 @@ impl StoreBundle {
             let ctx = kea_dialog::Context {
                 store: &store,
                 matcher: &matcher,
+                now: None,
             };
             kea_dialog::hints(&ctx)
         };
@@ -43,11 +44,12 @@ impl StoreBundle {
         }
     }
 
-    /// The dialog engine's view of this store.
-    pub fn context(&self) -> kea_dialog::Context<'_> {
+    /// The dialog engine's view of this store at `now` (`None`: opening hours not checked).
+    pub fn context(&self, now: Option<DateTime<Utc>>) -> kea_dialog::Context<'_> {
         kea_dialog::Context {
             store: &self.store,
             matcher: &self.matcher,
+            now,
         }
     }
 }

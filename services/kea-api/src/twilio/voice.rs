@@ -99,6 +99,14 @@ fn sid_of(form: &SignedForm) -> String {
         .unwrap_or_default()
 }
 
+/// The turn's time, when the store's hours are enforced.
+fn now(state: &AppState) -> Option<chrono::DateTime<chrono::Utc>> {
+    state
+        .config
+        .enforce_store_hours
+        .then(|| state.config.clock.now())
+}
+
 async fn start_call(
     state: &AppState,
     form: &SignedForm,
@@ -121,7 +129,7 @@ async fn start_call(
     };
     let bundle = state.menus.get(&state.db, &store_id, updated_at).await?;
     let initial = DialogState::new(&req.from);
-    let (next, turn) = kea_dialog::step(&initial, &Event::Start, &bundle.context());
+    let (next, turn) = kea_dialog::step(&initial, &Event::Start, &bundle.context(now(state)));
     let language = default_language(&bundle);
 
     let mut tx = state.db.begin().await?;
@@ -195,7 +203,7 @@ async fn take_turn(
         .await?;
     let before: DialogState = serde_json::from_value(call.state.clone())?;
     let event = event_of(&req);
-    let (next, turn) = kea_dialog::step(&before, &event, &bundle.context());
+    let (next, turn) = kea_dialog::step(&before, &event, &bundle.context(now(state)));
     let response = finish_turn(
         state,
         &mut tx,
@@ -260,11 +268,7 @@ async fn finish_turn(
     started: Instant,
 ) -> Result<Response, WebhookError> {
     let turns = turns_before + 1;
-    let outcome = turn.outcome.as_ref().map(|o| match o {
-        Outcome::OrderPlaced => "order_placed",
-        Outcome::Transferred => "transferred",
-        Outcome::Cancelled => "cancelled",
-    });
+    let outcome = turn.outcome.map(Outcome::as_str);
     let mut order_id = None;
     if let Some(placed) = &turn.order {
         order_id = Some(write_order(tx, req, bundle, placed).await?);

@@ -17,5 +17,7 @@ pub fn config(public_url: &str, twilio_auth_token: &str, jwt_secret: Option<&str
         transfer_timeout: Duration::from_secs(90),
         jwt_secret: jwt_secret.map(|s| Secret::new(s.to_owned())),
         data_api_connections: None,
+        clock: kea_api::Clock::system(),
+        enforce_store_hours: false,
     }
 }

@@ -887,6 +887,33 @@ impl<'a> Generator<'a> {
         self.entity(u, MODIFIER, &core);
     }
 
+    /// A refusal cue over `options`: once before them all ("no onions or peppers", joined by
+    /// "or" with chance `or_chance`), or, with `repeat`, before each ("no onions, no peppers").
+    fn refusal(
+        &mut self,
+        u: &mut Utterance,
+        template: &str,
+        options: &[usize],
+        repeat: bool,
+        joiners: &[&'static str],
+        or_chance: f64,
+    ) {
+        if repeat {
+            for (at, &option) in options.iter().enumerate() {
+                if at > 0 {
+                    let joiner = self.pick(joiners);
+                    self.join(u, joiner);
+                }
+                self.cue(u, template, NEGATION);
+                self.option_mention(u, option, false);
+            }
+        } else {
+            self.cue(u, template, NEGATION);
+            let or = self.chance(or_chance);
+            self.option_list(u, options, or);
+        }
+    }
+
     /// A list of options: "A", "A and B", "A, B and C", "A, B, or C", and in Spanish "A y B".
     fn option_list(&mut self, u: &mut Utterance, options: &[usize], or: bool) {
         let last = options.len().saturating_sub(1);
@@ -998,20 +1025,7 @@ impl<'a> Generator<'a> {
                 let repeat = options.len() > 1
                     && (template == "{no}" || template == "{without}")
                     && self.chance(0.35);
-                if repeat {
-                    for (at, &option) in options.iter().enumerate() {
-                        if at > 0 {
-                            let joiner = self.pick(&[",", "and", ", and"]);
-                            self.join(u, joiner);
-                        }
-                        self.cue(u, template, NEGATION);
-                        self.option_mention(u, option, false);
-                    }
-                } else {
-                    self.cue(u, template, NEGATION);
-                    let or = self.chance(0.55);
-                    self.option_list(u, options, or);
-                }
+                self.refusal(u, template, options, repeat, &[",", "and", ", and"], 0.55);
                 if self.chance(0.1) {
                     self.say(u, "please");
                 }
@@ -1092,20 +1106,7 @@ impl<'a> Generator<'a> {
             Portion::No => {
                 let template = self.pick_cue(vocab::ES_NEGATION, bare);
                 let repeat = options.len() > 1 && template == "{sin}" && self.chance(0.35);
-                if repeat {
-                    for (at, &option) in options.iter().enumerate() {
-                        if at > 0 {
-                            let joiner = self.pick(&["y", ",", ""]);
-                            self.join(u, joiner);
-                        }
-                        self.cue(u, template, NEGATION);
-                        self.option_mention(u, option, false);
-                    }
-                } else {
-                    self.cue(u, template, NEGATION);
-                    let ni = self.chance(0.5);
-                    self.option_list(u, options, ni);
-                }
+                self.refusal(u, template, options, repeat, &["y", ",", ""], 0.5);
             }
             Portion::Extra => match self.rng.random_range(0..10) {
                 0..4 => {

@@ -577,7 +577,11 @@ pub async fn parse(args: ParseArgs) -> anyhow::Result<ExitCode> {
 
 /// What the dialog's parser makes of `utterance` said as a call's first turn.
 fn parser_order(store: &Store, matcher: &MenuMatcher, utterance: &str) -> NerOrder {
-    let ctx = kea_dialog::Context { store, matcher };
+    let ctx = kea_dialog::Context {
+        store,
+        matcher,
+        now: None,
+    };
     let start = kea_dialog::DialogState::new("+15550000000");
     let (state, _) = kea_dialog::step(&start, &kea_dialog::Event::Start, &ctx);
     let (state, _) = kea_dialog::step(

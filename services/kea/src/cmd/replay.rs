@@ -58,6 +58,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let ctx = kea_dialog::Context {
         store: &store,
         matcher: &matcher,
+        now: None,
     };
     let mut state = DialogState::new(&from);
     let mut differing = 0;

@@ -471,6 +471,30 @@ async fn an_agent_verifies_corrects_and_approves_orders_and_takes_a_waiting_call
     assert!(b.text(".task-status").await.starts_with("Yours"));
     b.check_accessible("verify").await;
     b.shot("05-verify").await;
+
+    // The entity model's second reading, when it disagrees, is shown beside the order.
+    sqlx::query(
+        r#"UPDATE orders SET second_opinion = '{"agrees": false, "confidence": 0,
+             "only_dialog": [{"sku": "pizza-pepperoni", "size": "large", "quantity": 1, "modifiers": []}],
+             "only_model": [{"sku": "pizza-pepperoni", "size": "medium", "quantity": 1, "modifiers": ["extra-cheese"]}]}'
+           WHERE id::text = $1"#,
+    )
+    .bind(&order)
+    .execute(stack.pool())
+    .await
+    .unwrap();
+    let here = b.send(json!({"cmd": "url"})).await;
+    let url = here["url"].as_str().map(str::to_owned).unwrap_or_default();
+    b.send(json!({"cmd": "goto", "url": url})).await;
+    let second = b.text("section.second-opinion").await;
+    assert!(
+        second.contains("Heard by the model, not on the order")
+            && second.contains("1 × Pepperoni Pizza, medium, Extra Cheese")
+            && second.contains("1 × Pepperoni Pizza, large"),
+        "{second}"
+    );
+    b.check_accessible("second-opinion").await;
+    b.shot("05b-second-opinion").await;
     b.send(json!({"cmd": "select", "label": "Size", "value": "medium"}))
         .await;
     b.click("Save line 1").await;

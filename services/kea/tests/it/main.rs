@@ -37,6 +37,7 @@ pub fn kea() -> Command {
         "KEA_JOB_MAX_BACKOFF_MS",
         "KEA_JOB_HEARTBEAT_MS",
         "KEA_NER_MODEL",
+        "KEA_CLOCK",
     ] {
         cmd.env_remove(var);
     }
@@ -44,6 +45,8 @@ pub fn kea() -> Command {
     // gives it a model, and workers look for it where none is.
     cmd.env("KEA_DEV_NO_NER_TRAINING", "true");
     cmd.env("KEA_NER_MODEL", "/nonexistent/kea-ner-model");
+    // Tests run at any hour: store hours are enforced only where a test sets a clock.
+    cmd.env("KEA_STORE_HOURS", "ignore");
     cmd.env("KEA_LOG", "warn");
     cmd
 }
