@@ -489,6 +489,16 @@ pub(crate) fn too_many_options(
 
 /// What a turn did to the order: lines swapped, removed, added, changed (each list may be
 /// empty). `None` when nothing is to be said.
+/// "Sorry, we're out of the Margherita Pizza today."
+pub(crate) fn sold_out(lang: Language, names: &[String]) -> String {
+    let names = list(lang, names, false);
+    pick(
+        lang,
+        &format!("Sorry, we're out of the {names} today."),
+        &format!("Lo siento, hoy no nos queda {names}."),
+    )
+}
+
 pub(crate) fn acknowledgement(
     lang: Language,
     added: &[String],

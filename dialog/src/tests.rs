@@ -1812,3 +1812,49 @@ fn a_closed_store_says_when_it_opens_and_takes_no_order() {
         es.say[1].text
     );
 }
+
+/// An item the store has run out of is never sold: the caller hears so and is offered the others
+/// of its kind, keeping the size said; one that runs out mid-call is offered again the same way.
+#[test]
+fn a_sold_out_item_is_refused_with_an_alternative() {
+    let mut tonys = store(TONYS);
+    let margherita = tonys
+        .menu
+        .items
+        .iter()
+        .position(|i| i.sku == "pizza-margherita")
+        .unwrap_or(0);
+    tonys.menu.items[margherita].available = false;
+    let (state, _, heard) = call(&tonys, &["a large margherita pizza", "pepperoni then"]);
+    let asked = &heard[1];
+    assert!(
+        asked.contains("out of the Margherita Pizza") && asked.contains("Pepperoni"),
+        "{asked}"
+    );
+    assert!(!asked.contains("Margherita,"), "not offered again: {asked}");
+    assert_eq!(
+        sorted(state.lines()),
+        vec![line("pizza-pepperoni", Some("large"), 1, &[])]
+    );
+
+    // Ordered while available, then it runs out before the next turn.
+    let open = store(TONYS);
+    let matcher = MenuMatcher::new(&open.menu);
+    let ctx = Context {
+        store: &open,
+        matcher: &matcher,
+        now: None,
+    };
+    let (state, _) = step(&DialogState::new("+15557654321"), &Event::Start, &ctx);
+    let (state, _) = step(&state, &event("a large margherita pizza"), &ctx);
+    let sold_matcher = MenuMatcher::new(&tonys.menu);
+    let sold = Context {
+        store: &tonys,
+        matcher: &sold_matcher,
+        now: None,
+    };
+    let (state, turn) = step(&state, &event("and a coke"), &sold);
+    let said = text_of(&turn);
+    assert!(said.contains("out of the Margherita Pizza"), "{said}");
+    assert!(state.lines().iter().all(|l| l.sku != "pizza-margherita"));
+}

@@ -404,6 +404,7 @@ fn acknowledge(lang: Language, menu: &Menu, work: &Work) -> Option<String> {
     let mut added: Vec<String> = Vec::new();
     let mut removed: Vec<String> = Vec::new();
     let mut changed_ids: Vec<u32> = Vec::new();
+    let mut sold_out: Vec<String> = Vec::new();
     // Lines both added and removed in this turn ("a hawaiian… scratch the hawaiian") net out.
     let fresh: Vec<u32> = work
         .acks
@@ -430,6 +431,13 @@ fn acknowledge(lang: Language, menu: &Menu, work: &Work) -> Option<String> {
                 removed.push(describe(lang, menu, d, true))
             }
             Ack::Changed(d) if !changed_ids.contains(&d.id) => changed_ids.push(d.id),
+            Ack::SoldOut(item) => {
+                let it = &menu.items[*item];
+                let name = kea_menu::localized(&it.name, &it.names, lang.bcp47()).to_owned();
+                if !sold_out.contains(&name) {
+                    sold_out.push(name);
+                }
+            }
             _ => {}
         }
     }
@@ -440,5 +448,13 @@ fn acknowledge(lang: Language, menu: &Menu, work: &Work) -> Option<String> {
         .filter(|d| !d.held)
         .map(|d| describe(lang, menu, d, true))
         .collect();
-    prompts::acknowledgement(lang, &added, &removed, &changed)
+    let said = prompts::acknowledgement(lang, &added, &removed, &changed);
+    if sold_out.is_empty() {
+        return said;
+    }
+    let sorry = prompts::sold_out(lang, &sold_out);
+    Some(match said {
+        Some(s) => format!("{sorry} {s}"),
+        None => sorry,
+    })
 }

@@ -363,7 +363,16 @@ impl Work<'_> {
             self.add_item(item, kind, m.score, p);
         } else if !r.options.is_empty() {
             self.option_after_items(ms, k, an, &r.options, backward, p);
-        } else if let Some(items) = r.category {
+        } else if let Some(items) = r
+            .category
+            .map(|items| -> Vec<usize> {
+                items
+                    .into_iter()
+                    .filter(|&i| self.menu.items[i].available)
+                    .collect()
+            })
+            .filter(|items| !items.is_empty())
+        {
             // "a pizza": which one? Unless it repeats the item just said ("a pepperoni pizza").
             let after_item = matches!(before, Some(Mention::Menu(b)) if item_kind(&an.matches[*b]).is_some_and(|(i, _)| items.contains(&i)));
             if !after_item {
@@ -551,6 +560,13 @@ impl Work<'_> {
 
     /// An item: a new line with the number, size and options waiting for it.
     fn add_item(&mut self, item: usize, kind: MatchKind, score: f32, p: &mut Pending) {
+        if !self.menu.items[item].available {
+            let mods: Vec<_> = p.mods.drain(..).collect();
+            let quantity = p.qty.take().unwrap_or(1);
+            let size = p.size.take();
+            self.offer_instead(item, quantity, size, &mods);
+            return;
+        }
         let fuzzy = kind == MatchKind::Fuzzy;
         let mut qty_said = p.qty.take();
         self.size_from_count(item, &mut qty_said, &mut p.size);

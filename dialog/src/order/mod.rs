@@ -106,6 +106,9 @@ pub(crate) enum Ack {
     Added(Draft, bool),
     Changed(Draft),
     Removed(Draft),
+    /// An item the store has run out of (by menu index): asked for, or on the order when it ran
+    /// out mid-call.
+    SoldOut(usize),
 }
 
 /// The order of one call, while one turn is applied to it.
@@ -269,7 +272,50 @@ impl<'a> Work<'a> {
             }
         }
         work.last = last.filter(|&i| i < work.lines.len());
+        // An item that ran out since it was ordered (the merchant marked it unavailable): the
+        // caller is told and offered another of its kind, never left with it silently gone.
+        let mut i = 0;
+        while i < work.lines.len() {
+            if work.menu.items[work.lines[i].item].available {
+                i += 1;
+                continue;
+            }
+            let gone = work.lines.remove(i);
+            work.fix_last_after_remove(i);
+            let mods: Vec<_> = gone.mods.iter().map(|&o| (o, None)).collect();
+            work.offer_instead(gone.item, gone.quantity, gone.size.clone(), &mods);
+        }
         work
+    }
+
+    /// Item `item` is sold out: say so, and ask which of the available items of its category
+    /// (that take the options said) the caller would like instead, keeping what was said.
+    pub(crate) fn offer_instead(
+        &mut self,
+        item: usize,
+        quantity: u32,
+        size: Option<String>,
+        mods: &[((usize, usize), Option<Mark>)],
+    ) {
+        self.acks.push(Ack::SoldOut(item));
+        let category = &self.menu.items[item].category;
+        let instead: Vec<usize> = (0..self.menu.items.len())
+            .filter(|&i| {
+                let it = &self.menu.items[i];
+                i != item
+                    && it.available
+                    && it.category == *category
+                    && mods.iter().all(|((g, _), _)| self.accepts(i, *g))
+            })
+            .collect();
+        if !instead.is_empty() && self.clarify.is_none() {
+            self.clarify = Some(Asking {
+                items: instead,
+                quantity: quantity.clamp(1, 999),
+                size,
+                modifiers: self.modifier_strings(mods),
+            });
+        }
     }
 
     fn draft_of(&self, line: &Line, held: bool) -> Option<Draft> {

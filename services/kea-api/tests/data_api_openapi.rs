@@ -178,6 +178,7 @@ async fn the_root_is_a_valid_openapi_31_document_of_every_resource() {
         ("pos_error", s(json!(["string", "null"]), None)),
         ("push_round", s(json!("integer"), Some("int32"))),
         ("rejection_reason", s(json!(["string", "null"]), None)),
+        ("second_opinion", s(Value::Null, None)),
     ];
     let orders = &schemas["orders"];
     let props = orders["properties"].as_object().unwrap();

@@ -297,7 +297,7 @@ async fn columns_missing_default_and_body_errors() {
 async fn upserts_merge_or_ignore_duplicates() {
     let f = fixture().await;
     let t = service();
-    let rows = r#"[{"store_id": "tonys-pizza", "sku": "wings", "name": "Hot Wings", "price_cents": 999},
+    let rows = r#"[{"store_id": "tonys-pizza", "sku": "caesar-salad", "name": "House Caesar", "price_cents": 999},
                    {"store_id": "tonys-pizza", "sku": "calzone", "name": "Calzone", "price_cents": 1200}]"#;
     // ignore-duplicates: the existing row stays, the new one is inserted and returned.
     let r = post(
@@ -334,9 +334,9 @@ async fn upserts_merge_or_ignore_duplicates() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(
         r.json(),
-        sql(&f.db, "SELECT sku, name, price_cents FROM api.menu_items WHERE sku IN ('wings', 'calzone') ORDER BY sku").await
+        sql(&f.db, "SELECT sku, name, price_cents FROM api.menu_items WHERE sku IN ('caesar-salad', 'calzone') ORDER BY sku").await
     );
-    assert_eq!(r.json()[1]["name"], "Hot Wings");
+    assert_eq!(r.json()[0]["name"], "House Caesar");
     // A merge that inserts something is 201.
     let r = post(
         &f.app,
@@ -388,7 +388,7 @@ async fn patch_and_delete_with_filters_and_limits() {
     let t = service();
     let r = patch(
         &f.app,
-        "/menu_items?store_id=eq.tonys-pizza&sku=eq.wings",
+        "/menu_items?store_id=eq.tonys-pizza&sku=eq.caesar-salad",
         &t,
         "",
         r#"{"available": false, "price_cents": 1099}"#,
@@ -397,7 +397,7 @@ async fn patch_and_delete_with_filters_and_limits() {
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     assert_eq!((r.body.as_str(), r.content_range()), ("", "0-0/*"));
     assert_eq!(
-        sql(&f.db, "SELECT available, price_cents FROM menu_items WHERE store_id = 'tonys-pizza' AND sku = 'wings'").await,
+        sql(&f.db, "SELECT available, price_cents FROM menu_items WHERE store_id = 'tonys-pizza' AND sku = 'caesar-salad'").await,
         json!([{"available": false, "price_cents": 1099}])
     );
     // With a representation: 200 and the rows.
@@ -1187,12 +1187,20 @@ async fn write_injection_attempts_are_rejected_and_harmless() {
     assert_eq!((r.status, r.json()), (StatusCode::OK, json!([])));
     let mut after = snapshot(&f.db).await;
     let mut want = before;
-    // Only the description changed.
+    // Only the description changed (in the menu table, and so in Tony's document).
+    let documented = sql(
+        &f.db,
+        "SELECT item->>'description' AS d FROM stores, jsonb_array_elements(document->'menu'->'items') item
+          WHERE id = 'tonys-pizza' AND item->>'sku' = 'wings'",
+    )
+    .await;
+    assert_eq!(documented, json!([{"d": evil}]));
     for v in [&mut after, &mut want] {
         for item in v[0]["menu"].as_array_mut().unwrap() {
             item.as_object_mut().unwrap().remove("description");
             item.as_object_mut().unwrap().remove("updated_at");
         }
+        v[0].as_object_mut().unwrap().remove("stores");
     }
     assert_eq!(after, want);
 }

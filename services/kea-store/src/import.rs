@@ -101,13 +101,15 @@ pub async fn import_store(
     }
 
     // Lock the store's row (if any) so two concurrent imports of one store serialise.
-    let previous: Option<serde_json::Value> =
+    let previous_document: Option<serde_json::Value> =
         sqlx::query_scalar("SELECT document FROM stores WHERE id = $1 FOR UPDATE")
             .bind(&store.id)
             .fetch_optional(&mut **tx)
             .await?;
     // A document this binary cannot read (written by an older or newer kea) counts as all-changed.
-    let previous: Option<Store> = previous.and_then(|doc| serde_json::from_value(doc).ok());
+    let previous: Option<Store> = previous_document
+        .clone()
+        .and_then(|doc| serde_json::from_value(doc).ok());
 
     let merchant_id: Uuid = sqlx::query_scalar(
         "INSERT INTO merchants (name) VALUES ($1)
@@ -122,6 +124,18 @@ pub async fn import_store(
         .await
         .map_err(|e| phone_conflict(e, store))?;
     upsert_menu(tx, store).await?;
+    let document = store.to_json();
+    if previous_document.as_ref() != Some(&document) {
+        crate::store_sync::record_change(
+            tx,
+            &store.id,
+            "kea store import",
+            "import",
+            previous_document.as_ref(),
+            &document,
+        )
+        .await?;
+    }
 
     let items = item_changes(previous.as_ref(), store);
     let settings_changed = match &previous {
@@ -184,8 +198,10 @@ async fn upsert_store_row(
         "INSERT INTO stores (id, merchant_id, name, phone, timezone, languages, tax_rate_bps,
                              pickup, delivery, delivery_fee_cents, delivery_minimum_cents,
                              pickup_minutes, delivery_minutes, hours, pos_kind, pos_url, pos_secret,
-                             pos_location_id, pos_access_token, pos_base_url, document)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+                             pos_location_id, pos_access_token, pos_base_url, document, closures,
+                             phone_orders_paused)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                 $22, $23)
          ON CONFLICT (id) DO UPDATE SET
              merchant_id = EXCLUDED.merchant_id, name = EXCLUDED.name, phone = EXCLUDED.phone,
              timezone = EXCLUDED.timezone, languages = EXCLUDED.languages,
@@ -196,7 +212,8 @@ async fn upsert_store_row(
              hours = EXCLUDED.hours, pos_kind = EXCLUDED.pos_kind, pos_url = EXCLUDED.pos_url,
              pos_secret = EXCLUDED.pos_secret, pos_location_id = EXCLUDED.pos_location_id,
              pos_access_token = EXCLUDED.pos_access_token, pos_base_url = EXCLUDED.pos_base_url,
-             document = EXCLUDED.document",
+             document = EXCLUDED.document, closures = EXCLUDED.closures,
+             phone_orders_paused = EXCLUDED.phone_orders_paused",
     )
     .bind(&store.id)
     .bind(merchant_id)
@@ -219,6 +236,8 @@ async fn upsert_store_row(
     .bind(pos_access_token)
     .bind(pos_base_url)
     .bind(store.to_json())
+    .bind(serde_json::to_value(&store.closures).unwrap_or_else(|_| serde_json::json!([])))
+    .bind(store.phone_orders_paused)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -7,6 +7,7 @@ pub mod dev_cluster;
 mod import;
 pub mod pipeline;
 pub mod routing;
+pub mod store_sync;
 
 use std::sync::LazyLock;
 use std::time::Duration;

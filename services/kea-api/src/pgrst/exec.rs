@@ -77,12 +77,58 @@ pub async fn execute(
         tx.rollback().await.map_err(map)?;
         return Err(PgrstError::singular(result.page_count));
     }
+    // A write to a store's settings or menu: its document follows, validated, in this
+    // transaction (kea_store::store_sync), so the next call hears exactly what was written.
+    let touched = kea_store::store_sync::touched_stores(&mut tx)
+        .await
+        .map_err(|e| store_error(&e))?;
+    if !touched.is_empty() {
+        sqlx::query("SET LOCAL ROLE NONE")
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        if let Err(e) = kea_store::store_sync::sync_documents(&mut tx, &touched, &actor(auth)).await
+        {
+            tx.rollback().await.map_err(map)?;
+            return Err(match e {
+                kea_store::store_sync::SyncError::Invalid { store_id, problems } => {
+                    let details: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                    PgrstError::new(
+                        axum::http::StatusCode::BAD_REQUEST,
+                        "23514",
+                        format!(
+                            "the change would make store `{store_id}` invalid: {}",
+                            details.join("; ")
+                        ),
+                    )
+                    .details(details.join("\n"))
+                    .hint("The same rules as `kea store import`; nothing was changed.")
+                }
+                kea_store::store_sync::SyncError::Store(e) => store_error(&e),
+            });
+        }
+    }
     if q.rollback {
         tx.rollback().await.map_err(map)?;
     } else {
         tx.commit().await.map_err(map)?;
     }
     Ok(result)
+}
+
+/// Who made a write, for the store's change record: `merchant:<id>`, `service`, …
+fn actor(auth: &AuthContext) -> String {
+    let claims: serde_json::Value = serde_json::from_str(&auth.claims_json).unwrap_or_default();
+    let role = claims["role"].as_str().unwrap_or("unknown");
+    match claims["merchant_id"].as_str().or(claims["sub"].as_str()) {
+        Some(id) if role != "service" => format!("{role}:{id}"),
+        _ => role.to_owned(),
+    }
+}
+
+fn store_error(e: &kea_store::StoreError) -> PgrstError {
+    tracing::error!(error = %e, "data API: deriving a store's document failed");
+    PgrstError::internal()
 }
 
 /// Binds each of `binds` to a query (either kind), in order.

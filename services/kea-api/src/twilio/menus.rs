@@ -73,20 +73,69 @@ pub enum MenuError {
     Missing(String),
 }
 
-/// The cache.
+/// The cache. Besides the per-turn check of `stores.updated_at`, every replica drops a store's
+/// bundle as soon as PostgreSQL says its document changed (`NOTIFY kea_stores`), so no copy
+/// outlives a change anywhere.
 #[derive(Debug, Default)]
 pub struct Menus {
     by_store: RwLock<HashMap<String, Arc<StoreBundle>>>,
+    listening: std::sync::atomic::AtomicBool,
 }
 
 impl Menus {
+    /// Forgets `store_id`'s bundle (all of them with `None`).
+    pub fn invalidate(&self, store_id: Option<&str>) {
+        if let Ok(mut map) = self.by_store.write() {
+            match store_id {
+                Some(id) => {
+                    map.remove(id);
+                }
+                None => map.clear(),
+            }
+        }
+    }
+
+    /// Listens on `kea_stores` for the rest of the process (once per cache).
+    fn listen(self: &Arc<Self>, pool: &PgPool) {
+        if self
+            .listening
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let menus = Arc::downgrade(self);
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            while !pool.is_closed() {
+                let Ok(mut listener) = sqlx::postgres::PgListener::connect_with(&pool).await else {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                };
+                if listener.listen("kea_stores").await.is_err() {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+                loop {
+                    let Some(menus) = menus.upgrade() else { return };
+                    match listener.try_recv().await {
+                        Ok(Some(n)) => menus.invalidate(Some(n.payload())),
+                        // Reconnecting: a notification may have been missed.
+                        Ok(None) => menus.invalidate(None),
+                        Err(_) => break,
+                    }
+                }
+            }
+        });
+    }
+
     /// The bundle for `store_id` as of `updated_at`, loading it when the cache has none or an older one.
     pub async fn get(
-        &self,
+        self: &Arc<Self>,
         pool: &PgPool,
         store_id: &str,
         updated_at: DateTime<Utc>,
     ) -> Result<Arc<StoreBundle>, MenuError> {
+        self.listen(pool);
         if let Ok(map) = self.by_store.read()
             && let Some(bundle) = map.get(store_id)
             && bundle.updated_at >= updated_at
