@@ -15,6 +15,7 @@ fn bench(c: &mut Criterion) {
         store: &store,
         matcher: &matcher,
         now: None,
+        enforce_hours: false,
     };
     let (state, _) = step(&DialogState::new("+15557654321"), &Event::Start, &ctx);
     let said = Event::Speech {

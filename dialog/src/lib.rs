@@ -47,10 +47,13 @@ pub struct Context<'a> {
     pub store: &'a Store,
     /// The matcher built from `store.menu` with [`MenuMatcher::new`].
     pub matcher: &'a MenuMatcher,
-    /// When the call is answered, to check the store's hours, closures and pause switch; `None`
-    /// checks only the pause switch (for simulations and replays, and servers told to ignore
-    /// hours).
+    /// The time of the turn, for the store's hours and for orders for later today; `None`
+    /// where no clock applies (simulations, replays): then only the pause switch is checked and
+    /// orders are for as soon as possible.
     pub now: Option<DateTime<Utc>>,
+    /// Whether a call outside the store's hours or on a closure date is turned away (a server
+    /// may be told to ignore hours, as `kea dev` is).
+    pub enforce_hours: bool,
 }
 
 /// A language the engine speaks.
@@ -169,6 +172,8 @@ pub struct PlacedOrder {
     pub confidence: f32,
     /// Minutes until the order is ready (pickup) or arrives (delivery).
     pub ready_in_minutes: u32,
+    /// When the caller asked for it, for an order for later today.
+    pub ready_at: Option<DateTime<Utc>>,
 }
 
 /// The engine's answer to one event.
@@ -247,7 +252,7 @@ enum End {
 /// even without a time.
 fn closed(caller_id: &str, ctx: &Context) -> Option<(DialogState, Turn)> {
     let store = ctx.store;
-    let opening = match ctx.now {
+    let opening = match ctx.now.filter(|_| ctx.enforce_hours) {
         Some(now) => store.opening_at(now),
         None if store.phone_orders_paused => Opening::Closed {
             because: ClosedBecause::Paused,
@@ -489,9 +494,17 @@ fn place(mut s: DialogState, ctx: &Context) -> (DialogState, Turn) {
         },
         confidence,
         ready_in_minutes: minutes,
+        ready_at: s.ready_at,
     };
     let lang = s.language;
-    let when = prompts::ready_in(lang, kind, minutes);
+    let when = match s.ready_at {
+        Some(at) => prompts::ready_at(
+            lang,
+            kind,
+            &prompts::clock_time(lang, at.with_timezone(&store.time_zone())),
+        ),
+        None => prompts::ready_in(lang, kind, minutes),
+    };
     let text = prompts::order_placed(lang, &when, &store.name);
     s.ended = true;
     finish(

@@ -80,36 +80,8 @@ pub(crate) fn closed(
 /// tarde", "mañana a las 11:30 de la mañana", "el lunes a las 11 de la mañana".
 fn when_opens(lang: Language, at: DateTime<Tz>, now: DateTime<Tz>) -> String {
     let days = (at.date_naive() - now.date_naive()).num_days();
-    let (hour, minute) = (at.hour(), at.minute());
-    let clock_en = {
-        let h12 = match hour % 12 {
-            0 => 12,
-            h => h,
-        };
-        let half = if hour < 12 { "AM" } else { "PM" };
-        if minute == 0 {
-            format!("{h12} {half}")
-        } else {
-            format!("{h12}:{minute:02} {half}")
-        }
-    };
-    let clock_es = {
-        let h12 = match hour % 12 {
-            0 => 12,
-            h => h,
-        };
-        let part = match hour {
-            0..=11 => "de la mañana",
-            12..=19 => "de la tarde",
-            _ => "de la noche",
-        };
-        let article = if h12 == 1 { "a la" } else { "a las" };
-        if minute == 0 {
-            format!("{article} {h12} {part}")
-        } else {
-            format!("{article} {h12}:{minute:02} {part}")
-        }
-    };
+    let clock_en = clock_time(Language::En, at);
+    let clock_es = clock_time(Language::Es, at);
     const DAYS_EN: [&str; 7] = [
         "Monday",
         "Tuesday",
@@ -142,6 +114,84 @@ fn when_opens(lang: Language, at: DateTime<Tz>, now: DateTime<Tz>) -> String {
         &format!("{day_en} at {clock_en}"),
         &format!("{day_es} {clock_es}"),
     )
+}
+
+/// "6:30 PM", "11 AM"; Spanish "a las 6:30 de la tarde", "a la 1 de la tarde".
+pub(crate) fn clock_time(lang: Language, at: DateTime<Tz>) -> String {
+    let (hour, minute) = (at.hour(), at.minute());
+    let h12 = match hour % 12 {
+        0 => 12,
+        h => h,
+    };
+    let hm = if minute == 0 {
+        h12.to_string()
+    } else {
+        format!("{h12}:{minute:02}")
+    };
+    match lang {
+        Language::En => format!("{hm} {}", if hour < 12 { "AM" } else { "PM" }),
+        Language::Es => {
+            let part = match hour {
+                0..=11 => "de la mañana",
+                12..=19 => "de la tarde",
+                _ => "de la noche",
+            };
+            let article = if h12 == 1 { "a la" } else { "a las" };
+            format!("{article} {hm} {part}")
+        }
+    }
+}
+
+/// "It'll be ready for pickup at 6:30 PM." for an order for later today.
+pub(crate) fn ready_at(lang: Language, kind: FulfillmentKind, time: &str) -> String {
+    match kind {
+        FulfillmentKind::Pickup => pick(
+            lang,
+            &format!("It'll be ready for pickup at {time}."),
+            &format!("Estará lista para recoger {time}."),
+        ),
+        FulfillmentKind::Delivery => pick(
+            lang,
+            &format!("We'll deliver it at {time}."),
+            &format!("Se la entregamos {time}."),
+        ),
+    }
+}
+
+/// The order is now for later today.
+pub(crate) fn scheduled_for(lang: Language, time: &str) -> String {
+    pick(
+        lang,
+        &format!("Sure, we'll have it ready at {time}."),
+        &format!("Claro, la tendremos lista {time}."),
+    )
+}
+
+/// Why an order cannot be for the time the caller said.
+pub(crate) fn cannot_schedule(lang: Language, why: &kea_menu::Unschedulable) -> String {
+    match why {
+        kea_menu::Unschedulable::NotOffered | kea_menu::Unschedulable::Closed => pick(
+            lang,
+            "Sorry, we can only take orders for as soon as possible.",
+            "Lo siento, solo tomamos pedidos para lo antes posible.",
+        ),
+        kea_menu::Unschedulable::OutsideHours { until: Some(close) } => pick(
+            lang,
+            &format!(
+                "Sorry, we can only take orders for later today before we close at {}.",
+                clock_time(Language::En, *close)
+            ),
+            &format!(
+                "Lo siento, solo tomamos pedidos para más tarde hoy antes de cerrar, {}.",
+                clock_time(Language::Es, *close)
+            ),
+        ),
+        kea_menu::Unschedulable::OutsideHours { until: None } => pick(
+            lang,
+            "Sorry, we can only take orders for later today.",
+            "Lo siento, solo tomamos pedidos para más tarde hoy.",
+        ),
+    }
 }
 
 /// Said in Spanish after an English greeting when the store also speaks Spanish.
@@ -841,14 +891,21 @@ pub(crate) fn read_back(
     items: &[String],
     name: &str,
     address: Option<&str>,
+    at: Option<&str>,
     total: Total,
 ) -> String {
-    let how = match (address, lang) {
+    let mut how = match (address, lang) {
         (None, Language::En) => format!("for pickup under {name}"),
         (None, Language::Es) => format!("para recoger a nombre de {name}"),
         (Some(address), Language::En) => format!("for delivery to {address} under {name}"),
         (Some(address), Language::Es) => format!("a domicilio en {address} a nombre de {name}"),
     };
+    if let Some(at) = at {
+        how = match lang {
+            Language::En => format!("{how}, ready at {at}"),
+            Language::Es => format!("{how}, lista {at}"),
+        };
+    }
     let total_text = match total {
         Total::Pickup(cents) => pick(
             lang,

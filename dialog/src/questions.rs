@@ -269,5 +269,15 @@ fn read_back(s: &DialogState, ctx: &Context) -> String {
         FulfillmentKind::Pickup => None,
         FulfillmentKind::Delivery => Some(s.address.clone().unwrap_or_default()),
     };
-    prompts::read_back(lang, &items, &name, address.as_deref(), total)
+    let at = s
+        .ready_at
+        .map(|at| prompts::clock_time(lang, at.with_timezone(&ctx.store.time_zone())));
+    prompts::read_back(
+        lang,
+        &items,
+        &name,
+        address.as_deref(),
+        at.as_deref(),
+        total,
+    )
 }

@@ -153,6 +153,10 @@ pub struct DialogState {
     pub(crate) name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) phone: Option<String>,
+    /// When the caller wants the order, if later today ("for 6:30"); as soon as possible
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ready_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(default)]
     pub(crate) phone_confirmed: bool,
     #[serde(default)]
@@ -184,6 +188,7 @@ impl DialogState {
             address: None,
             name: None,
             phone: None,
+            ready_at: None,
             phone_confirmed: false,
             silences: 0,
             misses: 0,

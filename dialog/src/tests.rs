@@ -38,6 +38,7 @@ fn call(store: &Store, said: &[&str]) -> (DialogState, Turn, Vec<String>) {
         store,
         matcher: &matcher,
         now: None,
+        enforce_hours: false,
     };
     let (mut state, mut turn) = step(&DialogState::new("+15557654321"), &Event::Start, &ctx);
     let mut heard = vec![text_of(&turn)];
@@ -1088,6 +1089,7 @@ fn places_the_order() {
         store: &tonys,
         matcher: &matcher,
         now: None,
+        enforce_hours: false,
     };
     let (_, after) = step(&state, &event("hello?"), &ctx);
     assert_eq!(after.next, Next::Hangup);
@@ -1211,6 +1213,7 @@ fn steps_are_deterministic_and_states_round_trip() {
         store: &tonys,
         matcher: &matcher,
         now: None,
+        enforce_hours: false,
     };
     let said = [
         "A medium pepperoni pizza and a Sprite.",
@@ -1247,6 +1250,7 @@ fn hints_name_the_menu() {
         store: &tonys,
         matcher: &matcher,
         now: None,
+        enforce_hours: false,
     };
     let hints = crate::hints(&ctx);
     for word in ["Pepperoni Pizza", "Diet Coke", "extra cheese", "12 piece"] {
@@ -1755,6 +1759,7 @@ fn a_closed_store_says_when_it_opens_and_takes_no_order() {
             store,
             matcher: &matcher,
             now: Some(utc),
+            enforce_hours: true,
         };
         step(&DialogState::new("+15557654321"), &Event::Start, &ctx).1
     };
@@ -1844,6 +1849,7 @@ fn a_sold_out_item_is_refused_with_an_alternative() {
         store: &open,
         matcher: &matcher,
         now: None,
+        enforce_hours: false,
     };
     let (state, _) = step(&DialogState::new("+15557654321"), &Event::Start, &ctx);
     let (state, _) = step(&state, &event("a large margherita pizza"), &ctx);
@@ -1852,9 +1858,90 @@ fn a_sold_out_item_is_refused_with_an_alternative() {
         store: &tonys,
         matcher: &sold_matcher,
         now: None,
+        enforce_hours: false,
     };
     let (state, turn) = step(&state, &event("and a coke"), &sold);
     let said = text_of(&turn);
     assert!(said.contains("out of the Margherita Pizza"), "{said}");
     assert!(state.lines().iter().all(|l| l.sku != "pizza-margherita"));
+}
+
+/// "For 6:30": an order for later today where the store takes them, read back with its time and
+/// placed with it; refused with the reason elsewhere, and never read as a quantity.
+#[test]
+fn orders_for_later_today() {
+    use chrono::TimeZone;
+    let mut tonys = store(TONYS);
+    tonys.scheduled_orders = true;
+    // Monday 2026-12-07 12:00 in New York.
+    let noon = chrono::Utc
+        .with_ymd_and_hms(2026, 12, 7, 17, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let play = |store: &Store, said: &[&str]| {
+        let matcher = MenuMatcher::new(&store.menu);
+        let ctx = Context {
+            store,
+            matcher: &matcher,
+            now: Some(noon),
+            enforce_hours: true,
+        };
+        let (mut state, mut turn) = step(&DialogState::new("+15557654321"), &Event::Start, &ctx);
+        let mut heard = Vec::new();
+        for s in said {
+            (state, turn) = step(&state, &event(s), &ctx);
+            heard.push(text_of(&turn));
+        }
+        (state, turn, heard)
+    };
+    let (state, turn, heard) = play(
+        &tonys,
+        &[
+            "a large pepperoni pizza for 6:30 please",
+            "no that's all",
+            "pickup",
+            "it's Dana",
+            "yes",
+            "yes",
+        ],
+    );
+    assert!(heard[0].contains("ready at 6:30 PM"), "{heard:?}");
+    assert_eq!(
+        sorted(state.lines()),
+        vec![line("pizza-pepperoni", Some("large"), 1, &[])],
+        "6:30 is a time, not a quantity"
+    );
+    assert!(
+        heard
+            .iter()
+            .any(|h| h.contains("ready at 6:30 PM. Your total")
+                || h.contains("under Dana, ready at 6:30 PM")),
+        "the read-back says the time: {heard:?}"
+    );
+    let placed = turn.order.clone().expect("placed");
+    assert_eq!(
+        placed.ready_at.map(|t| t.to_rfc3339()),
+        Some("2026-12-07T23:30:00+00:00".to_owned())
+    );
+    assert!(
+        text_of(&turn).contains("ready for pickup at 6:30 PM"),
+        "{}",
+        text_of(&turn)
+    );
+
+    // After closing, or at a store that does not take them: said so, for as soon as possible.
+    let (state, _, heard) = play(&tonys, &["a coke at 11 pm"]);
+    assert!(heard[0].contains("before we close at 10 PM"), "{heard:?}");
+    assert!(state.ready_at.is_none());
+    let (_, _, heard) = play(&store(TONYS), &["a coke for 6:30"]);
+    assert!(
+        heard[0].contains("only take orders for as soon as possible"),
+        "{heard:?}"
+    );
+    // "For two" is two of something, not a time.
+    let (state, _, _) = play(&tonys, &["pepperoni pizzas for 2, large"]);
+    assert!(state.ready_at.is_none());
+    // Spanish.
+    let (state, _, _) = play(&tonys, &["una coca para las seis y media"]);
+    assert!(state.ready_at.is_some());
 }

@@ -133,7 +133,7 @@ proptest! {
     fn no_sequence_of_events_breaks_the_dialog((store_index, list) in (0..3usize).prop_flat_map(|i| (Just(i), events(menu_words(i))))) {
         let store = Store::parse(STORES[store_index]).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let matcher = MenuMatcher::new(&store.menu);
-        let ctx = Context { store: &store, matcher: &matcher, now: None };
+        let ctx = Context { store: &store, matcher: &matcher, now: None, enforce_hours: false };
         let (mut state, turn) = step(&DialogState::new("+15557654321"), &Event::Start, &ctx);
         check_turn(&turn)?;
         for event in &list {
@@ -157,7 +157,7 @@ proptest! {
     fn any_text_is_safe(text in "\\PC{0,80}", confidence in any::<f32>()) {
         let store = Store::parse(STORES[0]).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let matcher = MenuMatcher::new(&store.menu);
-        let ctx = Context { store: &store, matcher: &matcher, now: None };
+        let ctx = Context { store: &store, matcher: &matcher, now: None, enforce_hours: false };
         let (state, _) = step(&DialogState::new("anonymous"), &Event::Start, &ctx);
         let (_, turn) = step(&state, &Event::Speech { text, confidence }, &ctx);
         check_turn(&turn)?;

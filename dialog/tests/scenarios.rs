@@ -32,6 +32,7 @@ fn play(store: &Store, matcher: &MenuMatcher, scenario: &Scenario) -> Played {
         store,
         matcher,
         now: None,
+        enforce_hours: false,
     };
     let mut caller = SimCaller::new(scenario);
     let mut state = DialogState::new(caller.phone());

@@ -268,6 +268,24 @@ fn take_volunteered(a: &mut Answer) {
         a.s.phone_confirmed = true;
         a.understood = true;
     }
+    if let Some(time) = vol.time {
+        // "For 6:30": an order for later today, when the store takes them and is open then.
+        a.understood = true;
+        let store = a.ctx.store;
+        let scheduled = match a.ctx.now {
+            Some(now) => store.schedule_today(now, time.hour, time.minute, time.pm),
+            None => Err(kea_menu::Unschedulable::NotOffered),
+        };
+        match scheduled {
+            Ok(at) => {
+                a.s.ready_at = Some(at.with_timezone(&chrono::Utc));
+                a.reply
+                    .say
+                    .push(prompts::scheduled_for(lang, &prompts::clock_time(lang, at)));
+            }
+            Err(why) => a.reply.say.push(prompts::cannot_schedule(lang, &why)),
+        }
+    }
     if !asked.takes_free_text()
         && let Some(kind) = an.fulfillment()
     {

@@ -668,6 +668,111 @@ pub(crate) struct Volunteered {
     /// Byte ranges of the name and the address, kept away from the menu matcher so that
     /// "42 Elm Street" is not a quantity and an item, nor "Olive" a topping.
     pub hidden: Vec<Range<usize>>,
+    /// A time of day the order is wanted for ("for 6:30", "a las siete").
+    pub time: Option<SaidTime>,
+}
+
+/// A time of day as the caller said it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SaidTime {
+    /// 0–23 (1–12 when said with or without AM/PM).
+    pub hour: u32,
+    pub minute: u32,
+    /// `Some(true)` for PM ("pm", "tonight", "de la tarde"), `Some(false)` for AM.
+    pub pm: Option<bool>,
+}
+
+/// What introduces a time, and whether a bare hour after it is a time ("at 7"); after "for" only
+/// minutes or AM/PM make one ("for 6:30", "for 7 pm"), since "for 2" is two of something.
+const TIME_LEADS: &[(&[&str], bool)] = &[
+    (&["at"], true),
+    (&["by"], true),
+    (&["around"], true),
+    (&["for"], false),
+    (&["para", "las"], true),
+    (&["para", "la"], true),
+    (&["a", "las"], true),
+    (&["a", "la"], true),
+];
+
+/// A time said from word `i` on: the word after it and the time.
+fn time_at(words: &[RawWord<'_>], i: usize) -> Option<(usize, SaidTime)> {
+    for (lead, bare_ok) in TIME_LEADS {
+        let n = lead.len();
+        if i + n > words.len()
+            || !lead
+                .iter()
+                .enumerate()
+                .all(|(k, w)| words[i + k].fold == *w)
+        {
+            continue;
+        }
+        let Some((mut end, hour, minute, minutes_said, mut pm)) = clock_at(words, i + n) else {
+            continue;
+        };
+        let next = |k: usize| words.get(k).map(|w| w.fold.as_str());
+        match (next(end), next(end + 1), next(end + 2)) {
+            (Some("pm" | "p.m" | "tonight"), ..) => (pm, end) = (Some(true), end + 1),
+            (Some("am" | "a.m"), ..) => (pm, end) = (Some(false), end + 1),
+            (Some("p"), Some("m"), _) => (pm, end) = (Some(true), end + 2),
+            (Some("a"), Some("m"), _) => (pm, end) = (Some(false), end + 2),
+            (Some("this" | "in"), Some("evening" | "afternoon"), _) => {
+                (pm, end) = (Some(true), end + 2)
+            }
+            (Some("de"), Some("la"), Some("tarde" | "noche")) => (pm, end) = (Some(true), end + 3),
+            (Some("de"), Some("la"), Some("manana")) => (pm, end) = (Some(false), end + 3),
+            (Some("oclock"), ..) => end += 1,
+            _ => {}
+        }
+        if minutes_said || pm.is_some() || *bare_ok {
+            return Some((end, SaidTime { hour, minute, pm }));
+        }
+    }
+    None
+}
+
+/// "6:30", "6:30pm", "7pm", "six thirty", "seis y media", "7": the word after it, hour, minute,
+/// whether minutes were said, and AM/PM when glued on.
+fn clock_at(words: &[RawWord<'_>], j: usize) -> Option<(usize, u32, u32, bool, Option<bool>)> {
+    let w = words.get(j)?;
+    let core = w.core.to_lowercase();
+    let (digits, pm) = match core.strip_suffix("pm") {
+        Some(d) => (d.to_owned(), Some(true)),
+        None => match core.strip_suffix("am") {
+            Some(d) if !d.is_empty() => (d.to_owned(), Some(false)),
+            _ => (core.clone(), None),
+        },
+    };
+    if let Some((h, m)) = digits.split_once(':') {
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        return (h < 24 && m < 60).then_some((j + 1, h, m, true, pm));
+    }
+    let hour = kea_menu::matcher::number_value(&digits).filter(|h| (1..24).contains(h))?;
+    if pm.is_some() {
+        return Some((j + 1, hour, 0, false, pm));
+    }
+    let value = |k: usize| {
+        words
+            .get(k)
+            .and_then(|w| kea_menu::matcher::number_value(&w.fold))
+    };
+    match (words.get(j + 1).map(|w| w.fold.as_str()), value(j + 1)) {
+        (Some("y"), _) => match words.get(j + 2).map(|w| w.fold.as_str()) {
+            Some("media") => Some((j + 3, hour, 30, true, None)),
+            Some("cuarto") => Some((j + 3, hour, 15, true, None)),
+            _ => value(j + 2)
+                .filter(|m| *m < 60)
+                .map(|m| (j + 3, hour, m, true, None)),
+        },
+        // "six thirty", "seven forty five"
+        (_, Some(tens)) if (10..60).contains(&tens) => match value(j + 2) {
+            Some(ones) if tens % 10 == 0 && ones < 10 => {
+                Some((j + 3, hour, tens + ones, true, None))
+            }
+            _ => Some((j + 2, hour, tens, true, None)),
+        },
+        _ => Some((j + 1, hour, 0, false, None)),
+    }
 }
 
 impl Volunteered {
@@ -681,6 +786,15 @@ impl Volunteered {
         let lowercase = !text.chars().any(char::is_uppercase);
         let mut i = 0;
         while i < words.len() {
+            if out.time.is_none()
+                && let Some((end, time)) = time_at(&words, i)
+            {
+                out.time = Some(time);
+                out.hidden
+                    .push(words[i].range.start..words[end - 1].range.end);
+                i = end;
+                continue;
+            }
             if out.address.is_none()
                 && let Some((len, strong)) = lead_at(&words, i, ADDRESS_LEADS)
                 && let Some((end, address)) = address_after(text, &words, i + len, strong)

@@ -413,3 +413,45 @@ async fn a_closed_or_paused_store_takes_no_order_and_says_why() {
             .unwrap();
     assert_eq!(outcome.as_deref(), Some("paused"));
 }
+
+/// An order for later today: the order's `ready_at` (what the POS payload and the receipt carry)
+/// is the time the caller asked for, not "now plus the pickup minutes".
+#[tokio::test]
+async fn an_order_for_later_today_is_ready_at_the_time_asked() {
+    let db = TestDb::new().await;
+    let mut doc: serde_json::Value = serde_json::from_str(TONYS).unwrap();
+    doc["scheduled_orders"] = serde_json::json!(true);
+    let store = kea_menu::Store::from_json(&doc).unwrap();
+    let mut tx = db.pool().begin().await.unwrap();
+    kea_store::import_store(&mut tx, &store).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut config = common::config(PUBLIC, TOKEN, None);
+    config.enforce_store_hours = true;
+    // Monday 2026-12-07, noon in New York.
+    config.clock = kea_api::Clock::fixed(
+        chrono::DateTime::parse_from_rfc3339("2026-12-07T12:00:00-05:00")
+            .unwrap()
+            .with_timezone(&chrono::Utc),
+    );
+    let app = router(AppState::new(db.pool().clone(), config));
+    post(&app, "/twilio/voice", &params(&[]), None).await;
+    let turns = [
+        "A large pepperoni pizza for 6:30 please.",
+        "No, that's all.",
+        "Pickup.",
+        "It's Dana.",
+        "Yes.",
+        "Yes, that's right.",
+    ];
+    for (n, said) in turns.iter().enumerate() {
+        let speech = params(&[("SpeechResult", said), ("Confidence", "0.95")]);
+        let (status, _) = post(&app, &format!("/twilio/voice/turn?n={}", n + 1), &speech, None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let ready_at: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT ready_at FROM orders")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(ready_at.to_rfc3339(), "2026-12-07T23:30:00+00:00");
+}

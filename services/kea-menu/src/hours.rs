@@ -61,6 +61,20 @@ impl Opening {
     }
 }
 
+/// Why an order cannot be taken for a later time today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unschedulable {
+    /// The store takes orders for as soon as possible only.
+    NotOffered,
+    /// The store is closed today.
+    Closed,
+    /// Already past, or outside today's hours (`until`: when it closes today).
+    OutsideHours {
+        /// Closing time today, store-local.
+        until: Option<DateTime<Tz>>,
+    },
+}
+
 /// How far ahead [`Store::opening_at`] looks for the next opening.
 const LOOK_AHEAD_DAYS: i64 = 14;
 
@@ -101,6 +115,51 @@ impl Store {
             },
             opens: self.next_opening(local),
         }
+    }
+
+    /// When an order for `hour:minute` later today would be ready, store-local: `pm` says
+    /// whether the caller said PM (`None`: the next such time, "at 6:30" at noon is 18:30). The
+    /// store must take scheduled orders and be open then; the time must be after `now`.
+    ///
+    /// # Errors
+    /// Why it cannot be taken for that time.
+    pub fn schedule_today(
+        &self,
+        now: DateTime<Utc>,
+        hour: u32,
+        minute: u32,
+        pm: Option<bool>,
+    ) -> Result<DateTime<Tz>, Unschedulable> {
+        if !self.scheduled_orders {
+            return Err(Unschedulable::NotOffered);
+        }
+        let tz = self.time_zone();
+        let local = now.with_timezone(&tz);
+        let today = local.date_naive();
+        let window = match self.window(today) {
+            Some(w) if !self.is_closure(today) => Some(w),
+            _ if self.hours.is_empty() && !self.is_closure(today) => None,
+            _ => return Err(Unschedulable::Closed),
+        };
+        let hours: Vec<u32> = match (pm, hour) {
+            (_, h) if h > 23 || minute > 59 => Vec::new(),
+            (Some(true), h) if h <= 12 => vec![h % 12 + 12],
+            (Some(false), h) if h <= 12 => vec![h % 12],
+            (None, h) if (1..12).contains(&h) => vec![h, h + 12],
+            (None, h) => vec![h],
+            _ => Vec::new(),
+        };
+        let fits = |at: &DateTime<Tz>| {
+            *at > local && window.is_none_or(|(open, close)| open <= *at && *at < close)
+        };
+        hours
+            .into_iter()
+            .filter_map(|h| NaiveTime::from_hms_opt(h, minute, 0))
+            .map(|t| resolve(&tz, today.and_time(t)))
+            .find(fits)
+            .ok_or(Unschedulable::OutsideHours {
+                until: window.map(|(_, close)| close),
+            })
     }
 
     fn is_closure(&self, date: NaiveDate) -> bool {
@@ -301,6 +360,50 @@ mod tests {
         let fall = tonys(&[("sun", "01:30", "12:00")]);
         let first = Utc.with_ymd_and_hms(2026, 11, 1, 5, 30, 0).unwrap(); // 01:30 EDT
         assert!(fall.opening_at(first).is_open());
+    }
+
+    #[test]
+    fn orders_for_later_today_within_hours() {
+        let mut store = tonys(WEEK);
+        let noon = ny((2026, 12, 7), 12, 0);
+        assert_eq!(
+            store.schedule_today(noon, 6, 30, None),
+            Err(Unschedulable::NotOffered)
+        );
+        store.scheduled_orders = true;
+        let at = |r: Result<DateTime<Tz>, Unschedulable>| r.map(|t| (t.hour(), t.minute()));
+        assert_eq!(
+            at(store.schedule_today(noon, 6, 30, None)),
+            Ok((18, 30)),
+            "6:30 at noon is PM"
+        );
+        assert_eq!(
+            at(store.schedule_today(noon, 6, 30, Some(true))),
+            Ok((18, 30))
+        );
+        assert_eq!(at(store.schedule_today(noon, 18, 30, None)), Ok((18, 30)));
+        assert!(
+            matches!(
+                store.schedule_today(noon, 6, 30, Some(false)),
+                Err(Unschedulable::OutsideHours { .. })
+            ),
+            "6:30 AM is past and before opening"
+        );
+        assert!(
+            matches!(
+                store.schedule_today(noon, 10, 30, Some(true)),
+                Err(Unschedulable::OutsideHours { until: Some(_) })
+            ),
+            "after closing"
+        );
+        store.closures.push(crate::store::Closure {
+            date: "2026-12-07".into(),
+            note: None,
+        });
+        assert_eq!(
+            store.schedule_today(noon, 6, 30, None),
+            Err(Unschedulable::Closed)
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod matcher;
 pub mod price;
 pub mod store;
 
-pub use hours::{ClosedBecause, Opening};
+pub use hours::{ClosedBecause, Opening, Unschedulable};
 pub use import::{Problem, StoreFileError};
 pub use price::{
     FulfillmentKind, OrderLine, Price, PriceError, PricedLine, ResolvedModifier, option_price,

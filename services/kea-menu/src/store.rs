@@ -44,6 +44,9 @@ pub struct Store {
     /// The merchant's switch to stop phone orders for now (kea answers, takes none).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub phone_orders_paused: bool,
+    /// Whether callers may order for later today ("for 6:30"), within the opening hours.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scheduled_orders: bool,
     /// What callers can order.
     pub menu: Menu,
 }

@@ -33,6 +33,7 @@ impl StoreBundle {
                 store: &store,
                 matcher: &matcher,
                 now: None,
+                enforce_hours: false,
             };
             kea_dialog::hints(&ctx)
         };
@@ -44,12 +45,14 @@ impl StoreBundle {
         }
     }
 
-    /// The dialog engine's view of this store at `now` (`None`: opening hours not checked).
-    pub fn context(&self, now: Option<DateTime<Utc>>) -> kea_dialog::Context<'_> {
+    /// The dialog engine's view of this store at `now`, turning calls away outside its hours
+    /// when `enforce_hours`.
+    pub fn context(&self, now: DateTime<Utc>, enforce_hours: bool) -> kea_dialog::Context<'_> {
         kea_dialog::Context {
             store: &self.store,
             matcher: &self.matcher,
-            now,
+            now: Some(now),
+            enforce_hours,
         }
     }
 }

@@ -99,14 +99,6 @@ fn sid_of(form: &SignedForm) -> String {
         .unwrap_or_default()
 }
 
-/// The turn's time, when the store's hours are enforced.
-fn now(state: &AppState) -> Option<chrono::DateTime<chrono::Utc>> {
-    state
-        .config
-        .enforce_store_hours
-        .then(|| state.config.clock.now())
-}
-
 async fn start_call(
     state: &AppState,
     form: &SignedForm,
@@ -129,7 +121,11 @@ async fn start_call(
     };
     let bundle = state.menus.get(&state.db, &store_id, updated_at).await?;
     let initial = DialogState::new(&req.from);
-    let (next, turn) = kea_dialog::step(&initial, &Event::Start, &bundle.context(now(state)));
+    let (next, turn) = kea_dialog::step(
+        &initial,
+        &Event::Start,
+        &bundle.context(state.config.clock.now(), state.config.enforce_store_hours),
+    );
     let language = default_language(&bundle);
 
     let mut tx = state.db.begin().await?;
@@ -203,7 +199,11 @@ async fn take_turn(
         .await?;
     let before: DialogState = serde_json::from_value(call.state.clone())?;
     let event = event_of(&req);
-    let (next, turn) = kea_dialog::step(&before, &event, &bundle.context(now(state)));
+    let (next, turn) = kea_dialog::step(
+        &before,
+        &event,
+        &bundle.context(state.config.clock.now(), state.config.enforce_store_hours),
+    );
     let response = finish_turn(
         state,
         &mut tx,
@@ -271,7 +271,8 @@ async fn finish_turn(
     let outcome = turn.outcome.map(Outcome::as_str);
     let mut order_id = None;
     if let Some(placed) = &turn.order {
-        order_id = Some(write_order(tx, req, bundle, placed).await?);
+        let now = state.config.clock.now();
+        order_id = Some(write_order(tx, req, bundle, placed, now).await?);
     }
     let xml = render(state, bundle, &turn, turns);
     let after_json = serde_json::to_value(&after)?;
@@ -321,6 +322,7 @@ async fn write_order(
     req: &VoiceRequest,
     bundle: &StoreBundle,
     placed: &kea_dialog::PlacedOrder,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<uuid::Uuid, WebhookError> {
     let store = &bundle.store;
     let price = kea_menu::price_order(store, &placed.lines, placed.fulfillment)?;
@@ -362,7 +364,9 @@ async fn write_order(
         delivery_fee_cents: price.delivery_fee_cents,
         total_cents: price.total_cents,
         confidence: placed.confidence.clamp(0.0, 1.0),
-        ready_at: chrono::Utc::now() + chrono::Duration::minutes(minutes),
+        ready_at: placed
+            .ready_at
+            .unwrap_or_else(|| now + chrono::Duration::minutes(minutes)),
         items,
     };
     Ok(kea_store::calls::insert_order(tx, &order).await?)

@@ -581,6 +581,7 @@ fn parser_order(store: &Store, matcher: &MenuMatcher, utterance: &str) -> NerOrd
         store,
         matcher,
         now: None,
+        enforce_hours: false,
     };
     let start = kea_dialog::DialogState::new("+15550000000");
     let (state, _) = kea_dialog::step(&start, &kea_dialog::Event::Start, &ctx);

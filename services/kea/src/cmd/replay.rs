@@ -59,6 +59,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         store: &store,
         matcher: &matcher,
         now: None,
+        enforce_hours: false,
     };
     let mut state = DialogState::new(&from);
     let mut differing = 0;
