@@ -119,10 +119,29 @@ async fn what_a_merchant_changes_is_what_the_next_call_hears() {
     let heard = phone(
         &f.app,
         "CA1000000000000000000000000000000b",
-        &["a house salad please"],
+        &[
+            "a house salad please",
+            "no that's all",
+            "pickup",
+            "it's Dana",
+            "yes",
+            "yes that's right",
+        ],
     )
     .await;
     assert!(heard[1].contains("Caesar Salad"), "{}", heard[1]);
+    // The order (and so the POS push, which is made from it) has the new price.
+    let priced = sql(
+        &f.db,
+        "SELECT i.sku, i.unit_price_cents FROM order_items i JOIN orders o ON o.id = i.order_id
+          WHERE o.call_sid = 'CA1000000000000000000000000000000b'",
+    )
+    .await;
+    assert_eq!(
+        priced,
+        json!([{"sku": "caesar-salad", "unit_price_cents": 899}]),
+        "{heard:?}"
+    );
 
     // Paused: no orders on the phone.
     let r = patch(

@@ -445,13 +445,18 @@ async fn an_order_for_later_today_is_ready_at_the_time_asked() {
     ];
     for (n, said) in turns.iter().enumerate() {
         let speech = params(&[("SpeechResult", said), ("Confidence", "0.95")]);
-        let (status, _) = post(&app, &format!("/twilio/voice/turn?n={}", n + 1), &speech, None).await;
+        let (status, _) = post(
+            &app,
+            &format!("/twilio/voice/turn?n={}", n + 1),
+            &speech,
+            None,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
     }
-    let ready_at: chrono::DateTime<chrono::Utc> =
-        sqlx::query_scalar("SELECT ready_at FROM orders")
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
+    let ready_at: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT ready_at FROM orders")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!(ready_at.to_rfc3339(), "2026-12-07T23:30:00+00:00");
 }

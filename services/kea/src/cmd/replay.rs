@@ -24,6 +24,15 @@ pub struct ReplayArgs {
     target: TargetArgs,
 }
 
+/// The call's caller, store, the store's document, when it started and how it ended.
+type RecordedCall = (
+    String,
+    String,
+    Value,
+    chrono::DateTime<chrono::Utc>,
+    Option<String>,
+);
+
 /// One recorded turn: what came in and what kea said.
 struct Recorded {
     event: Event,
@@ -32,14 +41,15 @@ struct Recorded {
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let db = args.target.pool(2).await?;
-    let call: Option<(String, String, Value)> = sqlx::query_as(
-        "SELECT c.from_number, c.store_id, s.document FROM calls c JOIN stores s ON s.id = c.store_id WHERE c.call_sid = $1",
+    let call: Option<RecordedCall> = sqlx::query_as(
+        "SELECT c.from_number, c.store_id, s.document, c.started_at, c.outcome
+           FROM calls c JOIN stores s ON s.id = c.store_id WHERE c.call_sid = $1",
     )
     .bind(&args.call_sid)
     .fetch_optional(&db)
     .await
     .context("reading the call")?;
-    let Some((from, store_id, document)) = call else {
+    let Some((from, store_id, document, started_at, outcome)) = call else {
         bail!("no recorded call {}", args.call_sid)
     };
     let store = Store::from_json(&document).with_context(|| format!("store `{store_id}`"))?;
@@ -55,11 +65,13 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
 
     let matcher = MenuMatcher::new(&store.menu);
+    // The call as it was: at its time (store hours, orders for later today), with hours
+    // enforced if that is how it ended (otherwise they made no difference).
     let ctx = kea_dialog::Context {
         store: &store,
         matcher: &matcher,
-        now: None,
-        enforce_hours: false,
+        now: Some(started_at),
+        enforce_hours: matches!(outcome.as_deref(), Some("closed_hours" | "closed_today")),
     };
     let mut state = DialogState::new(&from);
     let mut differing = 0;
