@@ -5,6 +5,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use kea_store::dev_cluster::DevCluster;
@@ -128,10 +129,15 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         .ner_model
         .clone()
         .unwrap_or_else(|| ner::default_model_dir(&args.data_dir));
-    if !model_dir.join("meta.json").exists() && !args.no_ner_training {
-        train_dev_model(&pool, &model_dir).await?;
-    }
-    task_env.entity_model = ner::worker_model(&model_dir)?;
+    let training = !model_dir.join("meta.json").exists() && !args.no_ner_training;
+    task_env.entity_model = if training {
+        // The server is up at once; orders get their second reading once the model is ready.
+        let later = Arc::new(ner::ModelInTraining::default());
+        spawn_training(pool.clone(), model_dir.clone(), later.clone());
+        Some(later as Arc<dyn kea_tasks::EntityModel>)
+    } else {
+        ner::worker_model(&model_dir)?
+    };
     println!();
     println!("kea dev is starting on {}", config.public_url);
     println!("  health:     {}/healthz", config.public_url);
@@ -144,6 +150,25 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         ),
         None => println!("  database:   DATABASE_URL"),
     }
+    println!(
+        "  entity model: {}{}",
+        model_dir.display(),
+        if training {
+            " (training in the background, a few minutes; progress in the log)"
+        } else if task_env.entity_model.is_none() {
+            " (none: orders get no second reading)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  store hours: {}",
+        if config.enforce_store_hours {
+            "enforced"
+        } else {
+            "not enforced in kea dev (--store-hours enforce to try them)"
+        }
+    );
     if jwt_generated {
         let secret = credentials
             .jwt_secret
@@ -279,8 +304,23 @@ fn dev_jwt_secret(data_dir: &Path) -> anyhow::Result<String> {
     Ok(secret)
 }
 
-/// The first `kea dev` in a folder trains the entity model once (a few minutes, with a progress
-/// bar) on the built-in menus and the stores in the database; later runs reuse it.
+/// Trains the entity model in the background and hands it to the workers when it is ready.
+fn spawn_training(pool: sqlx::PgPool, dir: PathBuf, later: Arc<ner::ModelInTraining>) {
+    tokio::spawn(async move {
+        match train_dev_model(&pool, &dir).await {
+            Ok(()) => match ner::worker_model(&dir) {
+                Ok(Some(model)) => later.ready(model),
+                Ok(None) => tracing::warn!("the entity model was trained but not saved"),
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "loading the new entity model"),
+            },
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "training the entity model failed"),
+        }
+    });
+}
+
+/// The first `kea dev` in a folder trains the entity model once (a few minutes, in the
+/// background, with its progress in the log) on the built-in menus and the stores in the
+/// database; later runs reuse it.
 async fn train_dev_model(pool: &sqlx::PgPool, dir: &Path) -> anyhow::Result<()> {
     let mut stores = ner::built_in(kea_ner::menus::TRAIN)?;
     let documents: Vec<serde_json::Value> =
@@ -298,20 +338,23 @@ async fn train_dev_model(pool: &sqlx::PgPool, dir: &Path) -> anyhow::Result<()> 
     }
     let settings = ner::dev_settings();
     let examples = ner::examples_of(&stores, ner::DEV_EXAMPLES_PER_STORE, settings.seed);
-    println!(
-        "Training the entity model once ({} utterances from {} menus; it is kept in {} and reused)...",
-        examples.len(),
-        stores.len(),
-        dir.display()
+    tracing::info!(
+        utterances = examples.len(),
+        menus = stores.len(),
+        model = %dir.display(),
+        "training the entity model once, in the background (a few minutes; kept and reused)"
     );
     let started = std::time::Instant::now();
     let model =
-        tokio::task::spawn_blocking(move || ner::train_with_progress(&examples, &settings, false))
+        tokio::task::spawn_blocking(move || ner::train_with_progress(&examples, &settings, true))
             .await
             .context("the training thread")??;
     model
         .save(dir)
         .with_context(|| format!("saving the model to {}", dir.display()))?;
-    println!("Entity model trained in {:.0?}.", started.elapsed());
+    tracing::info!(
+        took = ?started.elapsed(),
+        "entity model trained; orders get a second reading from now on"
+    );
     Ok(())
 }

@@ -633,6 +633,35 @@ pub fn worker_model(dir: &Path) -> anyhow::Result<Option<Arc<dyn kea_tasks::Enti
     })))
 }
 
+/// The entity model while `kea dev` trains it in the background: until then, each order is
+/// judged without a second reading (the job logs why).
+#[derive(Default)]
+pub struct ModelInTraining {
+    model: std::sync::OnceLock<Arc<dyn kea_tasks::EntityModel>>,
+}
+
+impl ModelInTraining {
+    /// The trained model, from now on.
+    pub fn ready(&self, model: Arc<dyn kea_tasks::EntityModel>) {
+        let _ = self.model.set(model);
+    }
+}
+
+impl kea_tasks::EntityModel for ModelInTraining {
+    fn entities(&self, texts: &[String]) -> Result<Vec<Vec<Span>>, String> {
+        match self.model.get() {
+            Some(model) => model.entities(texts),
+            None => Err("the entity model is still training".to_owned()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.model
+            .get()
+            .map_or_else(|| "kea-ner (training)".to_owned(), |m| m.describe())
+    }
+}
+
 /// A trained model shared by a worker's jobs: libtorch modules are not `Sync`, so calls take
 /// turns (each is a few milliseconds).
 struct WorkerModel {
