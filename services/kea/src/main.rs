@@ -127,6 +127,9 @@ fn main() -> ExitCode {
             Command::Nlu(NluCommand::Parse(args)) => cmd::ner::parse(args).await,
         }
     });
+    // Work left on blocking threads (`kea dev`'s background training) does not hold up the exit:
+    // everything that must finish has finished in the command itself.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         Ok(code) => code,
         Err(e) => {
