@@ -5,6 +5,7 @@ pub mod console;
 mod health;
 pub mod metrics;
 pub mod pgrst;
+pub mod tokens;
 pub mod twilio;
 
 use std::sync::Arc;

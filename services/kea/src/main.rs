@@ -51,6 +51,8 @@ enum Command {
     Simulate(cmd::simulate::SimulateArgs),
     /// Re-run a recorded call's caller turns through the current dialog engine and show differences.
     Replay(cmd::replay::ReplayArgs),
+    /// Print a signed data-API token for a role (service, merchant, agent).
+    Token(cmd::token::TokenArgs),
     /// The entity model that gives every order a second reading: train and evaluate it.
     #[command(subcommand)]
     Ner(NerCommand),
@@ -122,6 +124,7 @@ fn main() -> ExitCode {
             Command::Call(args) => cmd::call::run(args).await,
             Command::Simulate(args) => cmd::simulate::run(args).await,
             Command::Replay(args) => cmd::replay::run(args).await,
+            Command::Token(args) => cmd::token::run(args),
             Command::Ner(NerCommand::Train(args)) => cmd::ner::train(args).await,
             Command::Ner(NerCommand::Eval(args)) => cmd::ner::eval(args).await,
             Command::Nlu(NluCommand::Parse(args)) => cmd::ner::parse(args).await,

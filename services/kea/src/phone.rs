@@ -83,6 +83,7 @@ pub async fn place_call(
     caller: &mut impl Caller,
     max_turns: usize,
 ) -> anyhow::Result<Call> {
+    let started = std::time::Instant::now();
     let sid = format!("CA{}", uuid::Uuid::new_v4().simple());
     let base: Vec<(String, String)> = [
         ("AccountSid", server.account_sid.as_str()),
@@ -188,10 +189,11 @@ pub async fn place_call(
         call.transcript.push(Line::System(heard.join(" ")));
     }
     let mut params = base;
-    let turns = call.transcript.len().max(1);
+    // The call's real length, as Twilio reports it: from the first webhook to hanging up.
+    let seconds = started.elapsed().as_secs().max(1);
     params.extend([
         ("CallStatus".to_owned(), "completed".to_owned()),
-        ("CallDuration".to_owned(), (turns * 4).to_string()),
+        ("CallDuration".to_owned(), seconds.to_string()),
     ]);
     post(
         http,
@@ -244,7 +246,16 @@ async fn post(
         .form(params)
         .send()
         .await
-        .with_context(|| format!("POST {url}"))?;
+        .map_err(|e| {
+            if e.is_connect() {
+                anyhow::anyhow!(
+                    "nothing answers at {} (is `kea dev` running? give another server with --url): {e}",
+                    server.base_url
+                )
+            } else {
+                anyhow::Error::new(e).context(format!("POST {url}"))
+            }
+        })?;
     let status = res.status();
     let body = res
         .text()

@@ -264,12 +264,22 @@ impl PgrstError {
         hint: Option<&str>,
         authenticated: bool,
     ) -> Self {
+        // Without a token, PostgreSQL's "permission denied" says nothing of tokens: say how to
+        // send one (and how to make one on a developer's machine).
+        let hint = match (code, authenticated, hint) {
+            ("42501", false, None) => Some(
+                "Send a token: `Authorization: Bearer <JWT signed with KEA_JWT_SECRET>`, \
+                 with a role claim (service, merchant, agent). With kea dev: `kea token --role service`."
+                    .to_owned(),
+            ),
+            _ => hint.map(str::to_owned),
+        };
         Self {
             status: status_for_sqlstate(code, authenticated),
             code: code.to_owned(),
             message: message.to_owned(),
             details: details.map(str::to_owned),
-            hint: hint.map(str::to_owned),
+            hint,
         }
     }
 }

@@ -58,6 +58,9 @@ pub struct DevArgs {
 }
 
 pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
+    // Before anything is started or changed: one kea dev per data directory, and the port free.
+    let _lock = lock_data_dir(&args.data_dir)?;
+    let listener = serve::bind(args.http.listen).await?;
     // Owned here so that every way out of this function (error or Ctrl-C) stops the cluster.
     let mut cluster: Option<DevCluster> = None;
     let url = match args
@@ -180,6 +183,34 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
             args.data_dir.join("jwt-secret").display()
         );
     }
+    // A token for the data API right away, and the binary by its full path (it is not on PATH).
+    let kea_bin = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "kea".to_owned());
+    if let Some(secret) = credentials.jwt_secret.as_ref() {
+        match kea_api::tokens::mint(
+            secret.expose(),
+            kea_api::tokens::Role::Service,
+            chrono::Utc::now().timestamp(),
+            24 * 3600,
+        ) {
+            Ok(token) => {
+                println!(
+                    "  data API:   {}/rest/v1/ with a Bearer token, e.g.",
+                    config.public_url
+                );
+                println!(
+                    "              curl -H 'Authorization: Bearer {token}' {}/rest/v1/orders",
+                    config.public_url
+                );
+                println!(
+                    "              (service role, 24 h; others: {kea_bin} token --role merchant --merchant <id>)"
+                );
+            }
+            Err(e) => println!("  data API:   no token could be made: {e}"),
+        }
+    }
+    println!("  kea:        {kea_bin}");
     if credentials.twilio_auth_token.as_ref().map(|t| t.expose()) == Some(DEV_TWILIO_AUTH_TOKEN) {
         println!(
             "  twilio:     test credentials (account {DEV_TWILIO_ACCOUNT_SID}, auth token `{DEV_TWILIO_AUTH_TOKEN}`)"
@@ -200,12 +231,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     );
     if let Some((id, _)) = stores.first() {
         println!(
-            "  test call:  kea call --url {} --store {id}   (in another terminal)",
+            "  test call:  {kea_bin} call --url {} --store {id}   (in another terminal)",
             config.public_url
         );
     }
     println!(
-        "  scenarios:  kea simulate --url {} tests/fixtures/scenarios",
+        "  scenarios:  {kea_bin} simulate --url {} tests/fixtures/scenarios",
         config.public_url
     );
     println!(
@@ -217,7 +248,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         }
     );
     println!(
-        "  console:    {}/console   (add an agent: echo 'a password' | kea agent add you@example.com --name You --stores {})",
+        "  console:    {}/console   (add an agent: echo 'a password' | {kea_bin} agent add you@example.com --name You --stores {})",
         config.public_url,
         stores
             .iter()
@@ -229,7 +260,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     println!();
 
     let (served, worked) = tokio::join!(
-        serve::serve(pool.clone(), &args.http, config),
+        serve::serve(pool.clone(), listener, config),
         kea_tasks::run(task_env, task_settings, serve::shutdown_signal()),
     );
     pool.close().await;
@@ -302,6 +333,29 @@ fn dev_jwt_secret(data_dir: &Path) -> anyhow::Result<String> {
         .with_context(|| format!("writing {}", path.display()))?;
     writeln!(file, "{secret}").with_context(|| format!("writing {}", path.display()))?;
     Ok(secret)
+}
+
+/// Holds `data_dir/dev.lock` for as long as this `kea dev` runs, so a second one in the same
+/// folder stops at once instead of sharing (and later stopping) the first one's cluster.
+fn lock_data_dir(data_dir: &Path) -> anyhow::Result<fs::File> {
+    fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let path = data_dir.join("dev.lock");
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another kea dev is running in {} : stop it first, or give this one another --data-dir",
+            data_dir.display()
+        ),
+        Err(fs::TryLockError::Error(e)) => {
+            Err(anyhow::Error::new(e).context(format!("locking {}", path.display())))
+        }
+    }
 }
 
 /// Trains the entity model in the background and hands it to the workers when it is ready.

@@ -9,4 +9,5 @@ pub mod replay;
 pub mod serve;
 pub mod simulate;
 pub mod store_import;
+pub mod token;
 pub mod worker;

@@ -35,7 +35,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let config = args.http.api_config(&credentials)?;
-    serve(pool, &args.http, config).await?;
+    let listener = bind(args.http.listen).await?;
+    serve(pool, listener, config).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -57,16 +58,26 @@ pub fn log_credentials(credentials: &Credentials) {
     );
 }
 
-/// Serves HTTP on `http.listen` until SIGINT or SIGTERM, then drains in-flight requests (each is
+/// Takes the listen address, saying plainly when another process has it.
+pub async fn bind(listen: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(listen).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!(
+                "{listen} is already in use (another kea dev or kea serve?): stop it, or choose another address with --listen or KEA_LISTEN"
+            )
+        } else {
+            anyhow::Error::new(e).context(format!("listening on {listen}"))
+        }
+    })
+}
+
+/// Serves HTTP on `listener` until SIGINT or SIGTERM, then drains in-flight requests (each is
 /// bounded by the request timeout) and returns.
 pub async fn serve(
     pool: PgPool,
-    http: &HttpArgs,
+    listener: TcpListener,
     config: kea_api::ApiConfig,
 ) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(http.listen)
-        .await
-        .with_context(|| format!("listening on {}", http.listen))?;
     let local = listener
         .local_addr()
         .context("reading the listen address")?;

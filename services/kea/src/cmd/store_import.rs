@@ -24,10 +24,14 @@ pub struct ImportArgs {
     files: Vec<PathBuf>,
     #[command(flatten)]
     db: DatabaseArgs,
+    /// `kea dev`'s data directory: without DATABASE_URL, its database is the one imported into.
+    #[arg(long, env = "KEA_DATA_DIR", default_value = ".kea")]
+    data_dir: std::path::PathBuf,
 }
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let url = args.db.required_url()?;
+    let url = crate::config::local_database_url(args.db.database_url.as_deref(), &args.data_dir)?;
+    let url = url.as_str();
     let mut documents = Vec::new();
     let mut problems = Vec::new();
     for path in &args.files {

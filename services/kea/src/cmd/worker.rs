@@ -145,9 +145,20 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<ExitCode> {
 
 /// Where `kea dev` sends texts when it has only its test credentials and no `TWILIO_API_BASE`:
 /// into the log, so a developer sees the receipt a caller would get.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LoggedTexts {
     sent: std::sync::atomic::AtomicU64,
+    /// Random per process, so message sids never repeat after a restart.
+    process: u64,
+}
+
+impl Default for LoggedTexts {
+    fn default() -> Self {
+        Self {
+            sent: std::sync::atomic::AtomicU64::new(0),
+            process: rand::random(),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -158,8 +169,10 @@ impl kea_twilio::TwilioApi for LoggedTexts {
     ) -> Result<kea_twilio::Message, kea_twilio::TwilioError> {
         let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         tracing::info!(to = %msg.to, from = %msg.from, body = %msg.body, "text (kea dev: not sent)");
+        // Unique across restarts: a random part per process, then a count (34 characters in
+        // all, as Twilio's message sids).
         Ok(kea_twilio::Message {
-            sid: format!("SMdev{n:029}"),
+            sid: format!("SMdev{:014x}{n:015}", self.process & 0x00ff_ffff_ffff_ffff),
             to: Some(msg.to),
             from: Some(msg.from),
             body: Some(msg.body),
@@ -183,5 +196,27 @@ impl kea_twilio::TwilioApi for LoggedTexts {
             status: Some("in-progress".to_owned()),
             ..kea_twilio::Call::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kea_twilio::TwilioApi;
+
+    use super::LoggedTexts;
+
+    /// A restarted `kea dev` never reuses a message sid (they are keys in `sms_messages`).
+    #[tokio::test]
+    async fn dev_message_sids_are_unique_across_restarts() {
+        let text =
+            || kea_twilio::OutboundMessage::new("+15550100001", "+15557654321", "Your order");
+        let first = LoggedTexts::default().send_message(text()).await;
+        let after_restart = LoggedTexts::default().send_message(text()).await;
+        let (Ok(a), Ok(b)) = (first, after_restart) else {
+            panic!("logged texts never fail");
+        };
+        assert_ne!(a.sid, b.sid);
+        assert_eq!(a.sid.len(), 34);
+        assert!(a.sid.starts_with("SM"));
     }
 }

@@ -21,18 +21,16 @@ fn start(data_dir: &std::path::Path, port: u16) -> Child {
         .unwrap()
 }
 
-/// Sends `signal` and returns (exit success, stdout).
-async fn stop(mut child: Child, signal: Signal) -> (bool, String) {
+/// Sends `signal` and returns (exit success, stdout). Its output is read while it stops, so a
+/// full pipe never holds it up.
+async fn stop(child: Child, signal: Signal) -> (bool, String) {
     kill(Pid::from_raw(child.id() as i32), signal).unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "kea dev did not stop"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let out = child.wait_with_output().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let out = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("kea dev did not stop")
+        .unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -147,4 +145,45 @@ async fn kea_dev_brings_everything_up_and_down_and_reuses_its_cluster() {
         stdout.contains(secret.trim()),
         "the generated JWT secret is printed and kept"
     );
+}
+
+/// A busy port or a second `kea dev` in the same folder stops at once, says why, and touches
+/// nothing: no cluster is started, and the first `kea dev` keeps running.
+#[tokio::test]
+async fn a_busy_port_or_a_second_kea_dev_fails_at_once_and_touches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kea-data");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let started = Instant::now();
+    let out = start(&data, port).wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it failed at once"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already in use"), "{err}");
+    assert!(!data.join("pg").exists(), "no cluster was started");
+    drop(taken);
+
+    let client = reqwest::Client::new();
+    // Its own PostgreSQL port (remembered in the folder), so that it cannot race another test's
+    // `kea dev` for the first free port.
+    std::fs::write(data.join("port"), format!("{}\n", free_port())).unwrap();
+    let first_port = free_port();
+    let first = start(&data, first_port);
+    let readyz = format!("http://127.0.0.1:{first_port}/readyz");
+    assert_eq!(wait_for(&client, &readyz, 200, 60).await, Some(200));
+    let out = start(&data, free_port()).wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("another kea dev is running"), "{err}");
+    assert_eq!(
+        wait_for(&client, &readyz, 200, 5).await,
+        Some(200),
+        "the first one still runs"
+    );
+    let (ok, _) = stop(first, Signal::SIGINT).await;
+    assert!(ok);
 }

@@ -7,7 +7,7 @@ use kea_test_db::TestDb;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::{free_port, kea, wait_for};
+use crate::{Server, free_port, import_stores, kea, wait_for};
 
 #[tokio::test]
 async fn serves_health_and_readiness_and_stops_cleanly_on_sigterm() {
@@ -132,4 +132,79 @@ async fn serve_refuses_to_start_without_a_twilio_auth_token() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("TWILIO_AUTH_TOKEN is not set"), "{err}");
+}
+
+/// `kea token` makes tokens `kea serve` accepts, each seeing what its role may: the service all
+/// stores, a merchant only its own. Without a token the data API says how to get one.
+#[tokio::test]
+async fn kea_token_tokens_are_accepted_with_their_tenancy() {
+    let db = TestDb::new().await;
+    import_stores(db.url(), &["tonys-pizza", "la-casita"]);
+    let server = Server::start(db.url(), "token-test").await;
+    let token = |args: &[&str]| {
+        let out = kea()
+            .arg("token")
+            .args(args)
+            .env("KEA_JWT_SECRET", crate::TEST_JWT_SECRET)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let client = reqwest::Client::new();
+    let stores = |token: Option<String>| {
+        let mut req = client.get(format!("{}/rest/v1/stores?select=id&order=id", server.url));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let all: serde_json::Value = stores(Some(token(&["--role", "service"])))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        all,
+        serde_json::json!([{"id": "la-casita"}, {"id": "tonys-pizza"}])
+    );
+    let tonys: uuid::Uuid =
+        sqlx::query_scalar("SELECT merchant_id FROM stores WHERE id = 'tonys-pizza'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    let merchant = token(&[
+        "--role",
+        "merchant",
+        "--merchant",
+        &tonys.to_string(),
+        "--ttl",
+        "10m",
+    ]);
+    let own: serde_json::Value = stores(Some(merchant)).await.unwrap().json().await.unwrap();
+    assert_eq!(own, serde_json::json!([{"id": "tonys-pizza"}]));
+    // No token: 401, and the hint says how to get one.
+    let res = stores(None).await.unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        body["hint"]
+            .as_str()
+            .unwrap_or("")
+            .contains("kea token --role service"),
+        "{body}"
+    );
+    // A merchant token needs its merchant.
+    let out = kea()
+        .args(["token", "--role", "merchant"])
+        .env("KEA_JWT_SECRET", crate::TEST_JWT_SECRET)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--merchant"));
 }
