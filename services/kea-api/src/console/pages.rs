@@ -290,6 +290,9 @@ pub fn task_pane(session: &Session, v: &TaskView<'_>) -> Markup {
         @if let Some(r) = &t.reason {
             div class="reason" { h3 { "Why kea asked" } p { (r) } }
         }
+        @if let Some((order, _)) = v.order {
+            (second_opinion(order, v.store))
+        }
         @if t.status == "reserved" {
             div class="actions big" {
                 form method="post" action={"/console/tasks/" (t.id) "/accept"} {
@@ -335,7 +338,6 @@ pub fn task_pane(session: &Session, v: &TaskView<'_>) -> Markup {
         }
         @if let Some((order, lines)) = v.order {
             (order_section(session, t, order, lines, v.store, holding && order_open))
-            (second_opinion(order, v.store))
         }
         @if !v.transcript.is_empty() {
             h3 { "The call" }

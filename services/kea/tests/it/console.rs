@@ -489,7 +489,7 @@ async fn an_agent_verifies_corrects_and_approves_orders_and_takes_a_waiting_call
     let second = b.text("section.second-opinion").await;
     assert!(
         second.contains("Heard by the model, not on the order")
-            && second.contains("1 × Pepperoni Pizza, medium, Extra Cheese")
+            && second.contains("1 × Pepperoni Pizza, medium, extra cheese")
             && second.contains("1 × Pepperoni Pizza, large"),
         "{second}"
     );
