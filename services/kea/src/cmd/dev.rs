@@ -61,6 +61,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     // Before anything is started or changed: one kea dev per data directory, and the port free.
     let _lock = lock_data_dir(&args.data_dir)?;
     let listener = serve::bind(args.http.listen).await?;
+    let local = format!(
+        "http://{}",
+        listener
+            .local_addr()
+            .context("reading the listen address")?
+    );
     // Owned here so that every way out of this function (error or Ctrl-C) stops the cluster.
     let mut cluster: Option<DevCluster> = None;
     let url = match args
@@ -88,7 +94,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     {
         let documents: Vec<(String, String)> = SAMPLE_STORES
             .iter()
-            .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+            .map(|(name, text)| ((*name).to_owned(), with_dev_pos(text, &local)))
             .collect();
         match store_import::import_documents(&pool, &documents).await? {
             Ok(reports) => reports.iter().for_each(|r| println!("Sample store {r}")),
@@ -229,6 +235,10 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         "  webhooks:   {}/twilio/voice (a Twilio number's voice URL)",
         config.public_url
     );
+    println!(
+        "  POS:        {} (a stand-in: the sample stores' orders arrive there, signature checked, printed here as kitchen tickets)",
+        super::dev_pos::url(&local, "<store>")
+    );
     if let Some((id, _)) = stores.first() {
         println!(
             "  test call:  {kea_bin} call --url {} --store {id}   (in another terminal)",
@@ -260,7 +270,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     println!();
 
     let (served, worked) = tokio::join!(
-        serve::serve(pool.clone(), listener, config),
+        serve::serve(
+            pool.clone(),
+            listener,
+            config,
+            Some(super::dev_pos::routes(pool.clone())),
+        ),
         kea_tasks::run(task_env, task_settings, serve::shutdown_signal()),
     );
     pool.close().await;
@@ -411,4 +426,17 @@ async fn train_dev_model(pool: &sqlx::PgPool, dir: &Path) -> anyhow::Result<()> 
         "entity model trained; orders get a second reading from now on"
     );
     Ok(())
+}
+
+/// A sample store file with its POS webhook pointed at `kea dev`'s own stand-in POS (the file's
+/// URL is a port nothing listens on), so orders reach `sent_to_pos` on a laptop.
+fn with_dev_pos(text: &str, base: &str) -> String {
+    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(text) else {
+        return text.to_owned();
+    };
+    let id = doc["id"].as_str().unwrap_or_default().to_owned();
+    if doc["pos"]["kind"] == "webhook" {
+        doc["pos"]["url"] = super::dev_pos::url(base, &id).into();
+    }
+    doc.to_string()
 }

@@ -36,7 +36,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let config = args.http.api_config(&credentials)?;
     let listener = bind(args.http.listen).await?;
-    serve(pool, listener, config).await?;
+    serve(pool, listener, config, None).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -77,13 +77,18 @@ pub async fn serve(
     pool: PgPool,
     listener: TcpListener,
     config: kea_api::ApiConfig,
+    extra: Option<axum::Router>,
 ) -> anyhow::Result<()> {
     let local = listener
         .local_addr()
         .context("reading the listen address")?;
     tracing::info!(listen = %local, public_url = %config.public_url, "kea serve is listening");
     let state = kea_api::AppState::new(pool, config);
-    axum::serve(listener, kea_api::router(state))
+    let mut app = kea_api::router(state);
+    if let Some(extra) = extra {
+        app = app.merge(extra);
+    }
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;

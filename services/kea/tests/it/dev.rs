@@ -187,3 +187,71 @@ async fn a_busy_port_or_a_second_kea_dev_fails_at_once_and_touches_nothing() {
     let (ok, _) = stop(first, Signal::SIGINT).await;
     assert!(ok);
 }
+
+/// A call on `kea dev` goes all the way: the order reaches its stand-in POS (signature checked),
+/// which prints the kitchen ticket, the order is `sent_to_pos`, and the receipt is texted (to the
+/// log); nothing leaves the machine.
+#[tokio::test]
+async fn kea_dev_takes_a_call_to_the_kitchen_ticket_and_the_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kea-data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("port"), format!("{}\n", free_port())).unwrap();
+    let port = free_port();
+    let client = reqwest::Client::new();
+    let readyz = format!("http://127.0.0.1:{port}/readyz");
+    // The kitchen ticket is an info line.
+    let child = kea()
+        .arg("dev")
+        .env("KEA_DATA_DIR", &data)
+        .env("KEA_LISTEN", format!("127.0.0.1:{port}"))
+        .env("KEA_LOG", "info,sqlx=warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(wait_for(&client, &readyz, 200, 60).await, Some(200));
+    let scenarios = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/scenarios"
+    );
+    let out = kea()
+        .args(["simulate", "--only", "tonys-01", scenarios])
+        .env("KEA_URL", format!("http://127.0.0.1:{port}"))
+        .env("KEA_DATA_DIR", &data)
+        .env("TWILIO_AUTH_TOKEN", "test-auth-token")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(said.contains("1 passed, 0 failed"), "{said}");
+    let pg_port = std::fs::read_to_string(data.join("port")).unwrap();
+    let url = format!("postgres://postgres@127.0.0.1:{}/kea", pg_port.trim());
+    let mut conn = PgConnection::connect(&url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status: Option<String> = sqlx::query_scalar(
+            "SELECT o.status FROM orders o JOIN sms_messages m ON m.order_id = o.id
+              WHERE o.store_id = 'tonys-pizza' AND m.kind = 'receipt'",
+        )
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap();
+        if status.as_deref() == Some("sent_to_pos") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no order reached the kitchen: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    conn.close().await.unwrap();
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let child_out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&child_out.stderr);
+    assert!(log.contains("KITCHEN TICKET"), "{log}");
+    assert!(
+        log.contains("Pepperoni") || log.contains("Hawaiian"),
+        "{log}"
+    );
+}
