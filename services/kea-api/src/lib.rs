@@ -24,6 +24,9 @@ pub struct ApiConfig {
     pub request_timeout: Duration,
     /// Twilio's auth token: every webhook's signature is checked with it.
     pub twilio_auth_token: kea_secrets::Secret,
+    /// kea's Twilio account: a webhook for another account (`AccountSid`) is refused even when
+    /// its signature checks out. `None` accepts any.
+    pub twilio_account_sid: Option<String>,
     /// The Twilio queue a caller who asks for a person is put in (`<Enqueue>`).
     pub twilio_queue: String,
     /// The TaskRouter workflow that routes that queue to agents, if any.

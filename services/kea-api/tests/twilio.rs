@@ -460,3 +460,44 @@ async fn an_order_for_later_today_is_ready_at_the_time_asked() {
         .unwrap();
     assert_eq!(ready_at.to_rfc3339(), "2026-12-07T23:30:00+00:00");
 }
+
+/// What arrives is cleaned before it is stored (a NUL in a transcript no longer fails the turn),
+/// and a correctly signed webhook for another Twilio account is refused.
+#[tokio::test]
+async fn control_characters_are_dropped_and_other_accounts_refused() {
+    let db = with_tonys().await;
+    let mut config = common::config(PUBLIC, TOKEN, None);
+    config.twilio_account_sid = Some("AC00000000000000000000000000000000".to_owned());
+    let app = router(AppState::new(db.pool().clone(), config));
+    let (status, _) = post(&app, "/twilio/voice", &params(&[]), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let speech = params(&[
+        ("SpeechResult", "a large\u{0} pepperoni\u{7} pizza"),
+        ("Confidence", "0.92"),
+    ]);
+    let (status, twiml) = post(&app, "/twilio/voice/turn?n=1", &speech, None).await;
+    assert_eq!(status, StatusCode::OK, "{twiml}");
+    assert!(twiml.contains("Pepperoni Pizza"), "{twiml}");
+    let stored: String = sqlx::query_scalar(
+        "SELECT payload->>'SpeechResult' FROM call_events WHERE kind = 'webhook' AND seq > 0 ORDER BY seq LIMIT 1",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(stored, "a large pepperoni pizza");
+
+    let other = params(&[
+        ("AccountSid", "AC99999999999999999999999999999999"),
+        ("CallSid", "CA0123456789abcdef0123456789abcd77"),
+    ]);
+    let (status, _) = post(&app, "/twilio/voice", &other, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM calls WHERE call_sid = 'CA0123456789abcdef0123456789abcd77'"
+        )
+        .await,
+        0
+    );
+}

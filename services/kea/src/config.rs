@@ -167,6 +167,7 @@ impl HttpArgs {
             public_url,
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             twilio_auth_token,
+            twilio_account_sid: credentials.twilio_account_sid.clone(),
             twilio_queue: self.twilio_queue.clone(),
             twilio_workflow_sid: self.twilio_workflow_sid.clone().filter(|s| !s.is_empty()),
             transfer_timeout: Duration::from_secs(self.transfer_timeout_secs),

@@ -88,8 +88,35 @@ impl FromRequest<AppState> for SignedForm {
             tracing::warn!(http.path = %path_and_query, "webhook with a wrong X-Twilio-Signature refused");
             return Err(forbidden());
         }
+        // A correctly signed request from another Twilio account is still not ours.
+        if let Some(ours) = state.config.twilio_account_sid.as_deref()
+            && let Some((_, theirs)) = params.iter().find(|(k, _)| k == "AccountSid")
+            && theirs != ours
+        {
+            tracing::warn!(http.path = %path_and_query, account = %theirs, "webhook for another Twilio account refused");
+            return Err((StatusCode::FORBIDDEN, "not this Twilio account").into_response());
+        }
+        // What is stored and parsed is clean text: a NUL or another control character (which
+        // PostgreSQL's JSON cannot hold, and no caller says) is dropped.
+        let dirty = params
+            .iter()
+            .any(|(k, v)| k.chars().chain(v.chars()).any(unwanted));
+        if !dirty {
+            return Ok(Self { params, body });
+        }
+        let params: Vec<(String, String)> = params
+            .into_iter()
+            .map(|(k, v)| (k.replace(unwanted, ""), v.replace(unwanted, "")))
+            .collect();
+        let body = Bytes::from(serde_urlencoded::to_string(&params).unwrap_or_default());
         Ok(Self { params, body })
     }
+}
+
+/// Characters no transcript or Twilio parameter should hold: control characters other than tab
+/// and line breaks.
+fn unwanted(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
 /// A TwiML document as an HTTP response.

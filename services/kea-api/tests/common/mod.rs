@@ -12,6 +12,7 @@ pub fn config(public_url: &str, twilio_auth_token: &str, jwt_secret: Option<&str
         public_url: public_url.to_owned(),
         request_timeout: Duration::from_secs(10),
         twilio_auth_token: Secret::new(twilio_auth_token.to_owned()),
+        twilio_account_sid: None,
         twilio_queue: "kea-agents".to_owned(),
         twilio_workflow_sid: None,
         transfer_timeout: Duration::from_secs(90),
