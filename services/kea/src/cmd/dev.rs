@@ -131,7 +131,10 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         && credentials.twilio_auth_token.as_ref().map(|t| t.expose())
             == Some(DEV_TWILIO_AUTH_TOKEN);
     if texts_logged {
-        task_env.twilio = std::sync::Arc::new(crate::cmd::worker::LoggedTexts::default());
+        // The real Twilio client, against kea dev's own stand-in for Twilio's REST API.
+        let client = kea_twilio::Client::new(DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN)
+            .with_base_url(super::dev_inbox::api_base(&local));
+        task_env.twilio = Arc::new(client);
     }
     let model_dir = args
         .jobs
@@ -252,7 +255,10 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     println!(
         "  workers:    order pipeline (decide, POS push, texts {}) and the task router",
         match &args.jobs.twilio_api_base {
-            _ if texts_logged => "printed to the log, not sent".to_owned(),
+            _ if texts_logged => {
+                "to kea dev's text inbox (printed here, delivery reported back; nothing is sent)"
+                    .to_owned()
+            }
             Some(base) => format!("via {base}"),
             None => format!("via {}", kea_twilio::DEFAULT_API_BASE),
         }
@@ -274,7 +280,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
             pool.clone(),
             listener,
             config,
-            Some(super::dev_pos::routes(pool.clone())),
+            Some(
+                super::dev_pos::routes(pool.clone()).merge(super::dev_inbox::routes(
+                    DEV_TWILIO_ACCOUNT_SID,
+                    DEV_TWILIO_AUTH_TOKEN,
+                )),
+            ),
         ),
         kea_tasks::run(task_env, task_settings, serve::shutdown_signal()),
     );

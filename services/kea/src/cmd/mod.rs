@@ -2,6 +2,7 @@
 
 pub mod call;
 pub mod dev;
+pub mod dev_inbox;
 pub mod dev_pos;
 pub mod migrate;
 pub mod ner;

@@ -118,7 +118,7 @@ async fn kea_dev_brings_everything_up_and_down_and_reuses_its_cluster() {
         stdout.contains("Stopped the private PostgreSQL cluster."),
         "{stdout}"
     );
-    assert!(stdout.contains("printed to the log, not sent"), "{stdout}");
+    assert!(stdout.contains("text inbox"), "{stdout}");
     assert!(
         PgConnection::connect(&url).await.is_err(),
         "PostgreSQL stopped with kea dev"
@@ -245,6 +245,24 @@ async fn kea_dev_takes_a_call_to_the_kitchen_ticket_and_the_receipt() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The text inbox reports the receipt delivered, through the signed status callback.
+    loop {
+        let delivered: Option<String> = sqlx::query_scalar(
+            "SELECT m.status FROM sms_messages m JOIN orders o ON o.id = m.order_id
+              WHERE o.store_id = 'tonys-pizza' AND m.kind = 'receipt'",
+        )
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap();
+        if delivered.as_deref() == Some("delivered") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the receipt was not reported delivered: {delivered:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     conn.close().await.unwrap();
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     let child_out = child.wait_with_output().unwrap();
@@ -254,4 +272,5 @@ async fn kea_dev_takes_a_call_to_the_kitchen_ticket_and_the_receipt() {
         log.contains("Pepperoni") || log.contains("Hawaiian"),
         "{log}"
     );
+    assert!(log.contains("TEXT (kea dev inbox"), "{log}");
 }
