@@ -227,42 +227,16 @@ async fn kea_dev_takes_a_call_to_the_kitchen_ticket_and_the_receipt() {
     let pg_port = std::fs::read_to_string(data.join("port")).unwrap();
     let url = format!("postgres://postgres@127.0.0.1:{}/kea", pg_port.trim());
     let mut conn = PgConnection::connect(&url).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let status: Option<String> = sqlx::query_scalar(
-            "SELECT o.status FROM orders o JOIN sms_messages m ON m.order_id = o.id
-              WHERE o.store_id = 'tonys-pizza' AND m.kind = 'receipt'",
+    // The order reaches the stand-in POS, and the receipt is texted to the inbox, which reports
+    // it delivered through the signed status callback.
+    let receipt = |column: &str| {
+        format!(
+            "SELECT {column} FROM orders o JOIN sms_messages m ON m.order_id = o.id
+              WHERE o.store_id = 'tonys-pizza' AND m.kind = 'receipt'"
         )
-        .fetch_optional(&mut conn)
-        .await
-        .unwrap();
-        if status.as_deref() == Some("sent_to_pos") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no order reached the kitchen: {status:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    // The text inbox reports the receipt delivered, through the signed status callback.
-    loop {
-        let delivered: Option<String> = sqlx::query_scalar(
-            "SELECT m.status FROM sms_messages m JOIN orders o ON o.id = m.order_id
-              WHERE o.store_id = 'tonys-pizza' AND m.kind = 'receipt'",
-        )
-        .fetch_optional(&mut conn)
-        .await
-        .unwrap();
-        if delivered.as_deref() == Some("delivered") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the receipt was not reported delivered: {delivered:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    };
+    wait_until(&mut conn, &receipt("o.status"), "sent_to_pos").await;
+    wait_until(&mut conn, &receipt("m.status"), "delivered").await;
     conn.close().await.unwrap();
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     let child_out = child.wait_with_output().unwrap();
@@ -273,4 +247,20 @@ async fn kea_dev_takes_a_call_to_the_kitchen_ticket_and_the_receipt() {
         "{log}"
     );
     assert!(log.contains("TEXT (kea dev inbox"), "{log}");
+}
+
+/// Polls `sql` (one text value) until it is `want`, for up to 30 seconds.
+async fn wait_until(conn: &mut PgConnection, sql: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_optional(&mut *conn)
+            .await
+            .unwrap();
+        if got.as_deref() == Some(want) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{sql}: {got:?}, want {want}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
