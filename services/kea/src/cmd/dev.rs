@@ -275,6 +275,16 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     println!("Press Ctrl-C to stop.");
     println!();
 
+    // One Ctrl-C (or SIGTERM), heard once, stops the server and the workers together.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        serve::shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+
     let (served, worked) = tokio::join!(
         serve::serve(
             pool.clone(),
@@ -286,8 +296,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
                     DEV_TWILIO_AUTH_TOKEN,
                 )),
             ),
+            stopped(stop_rx.clone()),
         ),
-        kea_tasks::run(task_env, task_settings, serve::shutdown_signal()),
+        kea_tasks::run(task_env, task_settings, stopped(stop_rx.clone())),
     );
     pool.close().await;
     if let Some(mut c) = cluster.take() {

@@ -36,7 +36,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let config = args.http.api_config(&credentials)?;
     let listener = bind(args.http.listen).await?;
-    serve(pool, listener, config, None).await?;
+    serve(pool, listener, config, None, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -78,6 +78,7 @@ pub async fn serve(
     listener: TcpListener,
     config: kea_api::ApiConfig,
     extra: Option<axum::Router>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let local = listener
         .local_addr()
@@ -89,7 +90,7 @@ pub async fn serve(
         app = app.merge(extra);
     }
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
     tracing::info!("kea serve stopped");

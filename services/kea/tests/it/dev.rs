@@ -238,9 +238,17 @@ async fn kea_dev_takes_a_call_to_the_kitchen_ticket_and_the_receipt() {
     wait_until(&mut conn, &receipt("o.status"), "sent_to_pos").await;
     wait_until(&mut conn, &receipt("m.status"), "delivered").await;
     conn.close().await.unwrap();
+    // Ctrl-C: heard once, and everything is down in well under the 2 seconds a person waits.
+    let asked = Instant::now();
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     let child_out = child.wait_with_output().unwrap();
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
     let log = String::from_utf8_lossy(&child_out.stderr);
+    assert_eq!(log.matches("Ctrl-C: shutting down").count(), 1, "{log}");
     assert!(log.contains("KITCHEN TICKET"), "{log}");
     assert!(
         log.contains("Pepperoni") || log.contains("Hawaiian"),
