@@ -4,7 +4,7 @@
 pub mod console;
 mod health;
 pub mod metrics;
-pub mod pgrst;
+pub(crate) mod pgrst;
 pub mod tokens;
 pub mod twilio;
 

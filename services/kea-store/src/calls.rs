@@ -236,8 +236,8 @@ pub struct NewOrder<'a> {
     pub call_sid: &'a str,
     /// The store.
     pub store_id: &'a str,
-    /// `confirmed` or `pending_verification`.
-    pub status: &'a str,
+    /// Where it starts (`PendingVerification` for an order from a call).
+    pub status: crate::pipeline::OrderStatus,
     /// Who it is for.
     pub customer_name: &'a str,
     /// E.164.

@@ -12,6 +12,46 @@ use uuid::Uuid;
 
 use crate::StoreError;
 
+/// Where an order is (`orders.status`, whose CHECK constraint lists the same values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Placed; waiting for `extract_order` and `decide_order`, or for an agent.
+    PendingVerification,
+    /// Decided; waiting for the POS push.
+    Confirmed,
+    /// The POS has it.
+    SentToPos,
+    /// The POS kept refusing it; an agent phones the store.
+    PosFailed,
+    /// An agent rejected it; the caller is told why.
+    Rejected,
+    /// Cancelled (by the merchant or the caller).
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// As `orders.status` stores it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingVerification => "pending_verification",
+            OrderStatus::Confirmed => "confirmed",
+            OrderStatus::SentToPos => "sent_to_pos",
+            OrderStatus::PosFailed => "pos_failed",
+            OrderStatus::Rejected => "rejected",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An order as the pipeline sees it: the row, its lines, and its store's JSON document.
 #[derive(Debug, Clone)]
 pub struct PipelineOrder {
@@ -32,8 +72,8 @@ pub struct OrderRow {
     pub call_sid: Option<String>,
     /// The store.
     pub store_id: String,
-    /// `pending_verification`, `confirmed`, `sent_to_pos`, `pos_failed`, `rejected`, `cancelled`.
-    pub status: String,
+    /// Where the order is in the pipeline.
+    pub status: OrderStatus,
     /// The name the caller gave.
     pub customer_name: Option<String>,
     /// E.164.

@@ -2,6 +2,7 @@
 //! `pending_verification` with a `verify_order` task for an agent.
 
 use apalis::prelude::Data;
+use kea_store::pipeline::OrderStatus;
 
 use super::{DecideOrder, Job, load, store_of};
 use crate::decide::{Decision, Evidence, decide};
@@ -12,7 +13,7 @@ pub async fn run(job: DecideOrder, env: Data<TaskEnv>) -> Result<(), JobError> {
     let Some(order) = load(&env.db, job.order_id, DecideOrder::NAME).await? else {
         return Ok(());
     };
-    if order.order.status != "pending_verification" {
+    if order.order.status != OrderStatus::PendingVerification {
         tracing::debug!(order.id = %job.order_id, status = %order.order.status, "already decided");
         return Ok(());
     }

@@ -26,7 +26,7 @@ pub async fn run(job: ExtractOrder, env: Data<TaskEnv>) -> Result<(), JobError> 
     let Some(order) = load(&env.db, job.order_id, ExtractOrder::NAME).await? else {
         return Ok(());
     };
-    if order.order.status != "pending_verification" {
+    if order.order.status != kea_store::pipeline::OrderStatus::PendingVerification {
         tracing::debug!(order.id = %job.order_id, status = %order.order.status, "already decided");
         return Ok(());
     }

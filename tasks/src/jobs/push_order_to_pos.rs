@@ -27,7 +27,7 @@ pub async fn run(
     let Some(order) = load(&env.db, id, PushOrderToPos::NAME).await? else {
         return Ok(());
     };
-    if order.order.status != "confirmed" {
+    if order.order.status != kea_store::pipeline::OrderStatus::Confirmed {
         tracing::debug!(order.id = %id, status = %order.order.status, "not waiting for the POS");
         return Ok(());
     }

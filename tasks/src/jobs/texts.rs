@@ -4,6 +4,7 @@
 //! Twilio is asked, and a message Twilio accepted (it has a sid) is never sent again.
 
 use apalis::prelude::Data;
+use kea_store::pipeline::OrderStatus;
 use kea_store::pipeline::{NewSms, PipelineOrder, SmsSlot};
 use kea_twilio::{OutboundMessage, TwilioError};
 
@@ -16,7 +17,10 @@ pub async fn send_receipt(job: SendReceipt, env: Data<TaskEnv>) -> Result<(), Jo
     let Some(order) = load(&env.db, job.order_id, SendReceipt::NAME).await? else {
         return Ok(());
     };
-    if !matches!(order.order.status.as_str(), "sent_to_pos" | "confirmed") {
+    if !matches!(
+        order.order.status,
+        OrderStatus::SentToPos | OrderStatus::Confirmed
+    ) {
         tracing::info!(order.id = %job.order_id, status = %order.order.status, "no receipt for this order");
         return Ok(());
     }
@@ -33,9 +37,9 @@ pub async fn notify_order_problem(
     let Some(order) = load(&env.db, job.order_id, NotifyOrderProblem::NAME).await? else {
         return Ok(());
     };
-    let kind = match order.order.status.as_str() {
-        "rejected" => Problem::Rejected(order.order.rejection_reason.as_deref()),
-        "pos_failed" => Problem::PosFailed,
+    let kind = match order.order.status {
+        OrderStatus::Rejected => Problem::Rejected(order.order.rejection_reason.as_deref()),
+        OrderStatus::PosFailed => Problem::PosFailed,
         other => {
             tracing::info!(order.id = %job.order_id, status = %other, "order no longer has a problem");
             return Ok(());

@@ -269,7 +269,7 @@ impl Pipeline {
             &NewOrder {
                 call_sid: &call_sid,
                 store_id: &self.store.id,
-                status: "pending_verification",
+                status: kea_store::pipeline::OrderStatus::PendingVerification,
                 customer_name: "Dana",
                 customer_phone: "+15551234567",
                 fulfillment: "pickup",

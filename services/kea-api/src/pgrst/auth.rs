@@ -38,7 +38,9 @@ fn db_role(claim: &str) -> Option<&'static str> {
     }
 }
 
-/// Verifies the request's bearer token, if any, with `secret` (no cache: see [`JwtCache`]).
+/// Verifies the request's bearer token, if any, with `secret` (no cache: see [`JwtCache`]);
+/// the server goes through the cache, the tests through this.
+#[cfg(test)]
 pub fn authenticate(headers: &HeaderMap, secret: Option<&str>) -> Result<AuthContext, PgrstError> {
     let secret = secret.ok_or_else(PgrstError::no_jwt_secret)?;
     match bearer_token(headers)? {

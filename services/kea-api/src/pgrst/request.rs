@@ -477,14 +477,6 @@ impl SimpleOp {
         Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, op)| *op)
     }
 
-    /// The query-string name.
-    pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, op)| *op == self)
-            .map_or("eq", |(n, _)| n)
-    }
-
     /// Whether `(any)`/`(all)` may modify it (as PostgREST: the comparison and pattern ones).
     fn quantifiable(self) -> bool {
         matches!(

@@ -354,7 +354,7 @@ async fn write_order(
         store_id: &store.id,
         // Not decided yet: the `decide_order` job confirms it or asks an agent (queued by the
         // `orders_enqueue` trigger in this transaction).
-        status: "pending_verification",
+        status: kea_store::pipeline::OrderStatus::PendingVerification,
         customer_name: &placed.customer_name,
         customer_phone: &placed.customer_phone,
         fulfillment: placed.fulfillment.as_str(),
