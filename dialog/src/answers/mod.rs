@@ -214,6 +214,7 @@ impl<'t, 'c> Answer<'t, 'c> {
         };
         let asr = (confidence * 1000.0) as u16;
         let mut work = Work::new(&ctx.store.menu, &s.lines, &s.held, s.last);
+        work.take_off_sold_out();
         work.asr = asr;
         work.hold_new = confidence < 0.6;
         let asked = s.asked;

@@ -269,16 +269,21 @@ impl Work<'_> {
                     .iter()
                     .all(|&i| self.menu.items[i].category == *category);
                 if one_kind && self.clarify.is_none() {
-                    let mods: Vec<_> = p.mods.drain(..).collect();
-                    self.clarify = Some(Asking {
-                        items: candidates,
-                        quantity: p.qty.take().unwrap_or(1).clamp(1, 999),
-                        size: p.size.take(),
-                        modifiers: self.modifier_strings(&mods),
-                    });
+                    self.ask_which(candidates, p);
                 }
             }
         }
+    }
+
+    /// "Which of `items` would you like?", keeping the number, size and options said for it.
+    fn ask_which(&mut self, items: Vec<usize>, p: &mut Pending) {
+        let mods: Vec<_> = p.mods.drain(..).collect();
+        self.clarify = Some(Asking {
+            items,
+            quantity: p.qty.take().unwrap_or(1).clamp(1, 999),
+            size: p.size.take(),
+            modifiers: self.modifier_strings(&mods),
+        });
     }
 
     /// A number: it splits a line by option or size ("2 Jarritos, 1 mandarin and 1
@@ -376,13 +381,7 @@ impl Work<'_> {
             // "a pizza": which one? Unless it repeats the item just said ("a pepperoni pizza").
             let after_item = matches!(before, Some(Mention::Menu(b)) if item_kind(&an.matches[*b]).is_some_and(|(i, _)| items.contains(&i)));
             if !after_item {
-                let mods: Vec<_> = p.mods.drain(..).collect();
-                self.clarify = Some(Asking {
-                    items,
-                    quantity: p.qty.take().unwrap_or(1).clamp(1, 999),
-                    size: p.size.take(),
-                    modifiers: self.modifier_strings(&mods),
-                });
+                self.ask_which(items, p);
             }
         }
         1

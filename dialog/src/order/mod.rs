@@ -272,20 +272,24 @@ impl<'a> Work<'a> {
             }
         }
         work.last = last.filter(|&i| i < work.lines.len());
-        // An item that ran out since it was ordered (the merchant marked it unavailable): the
-        // caller is told and offered another of its kind, never left with it silently gone.
+        work
+    }
+
+    /// Takes off the lines whose item ran out since it was ordered (the merchant marked it
+    /// unavailable): the caller is told and offered another of its kind, never left with it
+    /// silently gone. Run once per turn, on the turn's own order.
+    pub(crate) fn take_off_sold_out(&mut self) {
         let mut i = 0;
-        while i < work.lines.len() {
-            if work.menu.items[work.lines[i].item].available {
+        while i < self.lines.len() {
+            if self.menu.items[self.lines[i].item].available {
                 i += 1;
                 continue;
             }
-            let gone = work.lines.remove(i);
-            work.fix_last_after_remove(i);
+            let gone = self.lines.remove(i);
+            self.fix_last_after_remove(i);
             let mods: Vec<_> = gone.mods.iter().map(|&o| (o, None)).collect();
-            work.offer_instead(gone.item, gone.quantity, gone.size.clone(), &mods);
+            self.offer_instead(gone.item, gone.quantity, gone.size.clone(), &mods);
         }
-        work
     }
 
     /// Item `item` is sold out: say so, and ask which of the available items of its category

@@ -191,16 +191,22 @@ async fn derive(
     .bind(&in_document)
     .fetch_one(&mut *conn)
     .await?;
+    // A document that is not an object (edited by hand) cannot be derived from: the
+    // validator says what is wrong with it.
     let mut doc = document.clone();
-    if let (Some(doc), Some(settings)) = (doc.as_object_mut(), settings.as_object()) {
-        for (key, value) in settings {
-            doc.insert(key.clone(), value.clone());
-        }
+    let Some(fields) = doc.as_object_mut() else {
+        return Ok(doc);
+    };
+    for (key, value) in settings.as_object().into_iter().flatten() {
+        fields.insert(key.clone(), value.clone());
     }
-    doc["menu"] = json!({
-        "items": without_dangling_includes(items, &groups),
-        "modifier_groups": groups,
-    });
+    fields.insert(
+        "menu".to_owned(),
+        json!({
+            "items": without_dangling_includes(items, &groups),
+            "modifier_groups": groups,
+        }),
+    );
     Ok(doc)
 }
 
