@@ -79,6 +79,10 @@ const commands = {
     const el = await page.$(selector);
     return { text: el ? (await el.textContent()).trim() : null };
   },
+  async value({ selector }) {
+    const el = await page.$(selector);
+    return { value: el ? await el.inputValue() : null };
+  },
   async count({ selector }) {
     return { count: (await page.$$(selector)).length };
   },

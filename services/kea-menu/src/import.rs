@@ -412,12 +412,15 @@ fn semantic_problems(store: &Store) -> Vec<Problem> {
 
 /// E.164: a `+`, a country code that does not start with 0, at most 15 digits in all. The
 /// lower bound of 7 matches the schema; shorter numbers cannot be dialled from the PSTN.
-fn check_phone(phone: &str, problems: &mut Vec<Problem>) {
+pub fn is_e164(phone: &str) -> bool {
     let digits = phone.strip_prefix('+').unwrap_or("");
-    let valid = (7..=15).contains(&digits.len())
+    (7..=15).contains(&digits.len())
         && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0');
-    if !valid {
+        && !digits.starts_with('0')
+}
+
+fn check_phone(phone: &str, problems: &mut Vec<Problem>) {
+    if !is_e164(phone) {
         problems.push(Problem::new(
             "$.phone",
             format!("phone `{phone}` is not an E.164 number (`+`, then 7 to 15 digits, e.g. +15550100001)"),

@@ -18,7 +18,7 @@ pub mod price;
 pub mod store;
 
 pub use hours::{ClosedBecause, Opening, Unschedulable};
-pub use import::{Problem, StoreFileError};
+pub use import::{Problem, StoreFileError, is_e164};
 pub use price::{
     FulfillmentKind, OrderLine, Price, PriceError, PricedLine, ResolvedModifier, option_price,
     price_order, resolve_modifiers, tax_cents,

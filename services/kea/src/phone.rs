@@ -26,6 +26,14 @@ pub trait Caller {
     fn confidence(&self) -> f32 {
         0.92
     }
+    /// Hears each TwiML document the server answered with, and how long the webhook took
+    /// (for a phone that shows them, like `kea dev`'s page); most callers only listen.
+    fn answered(&mut self, _url: &str, _twiml: &str, _took: Duration) {}
+}
+
+/// A new CallSid, shaped as Twilio's are.
+pub fn new_call_sid() -> String {
+    format!("CA{}", uuid::Uuid::new_v4().simple())
 }
 
 /// How a call ended, from the phone's point of view.
@@ -74,17 +82,23 @@ pub struct Server {
     pub account_sid: String,
 }
 
-/// Places one call from `from` to `to` and lets `caller` talk until the call ends.
+/// Where a call goes, who places it and under which CallSid ([`new_call_sid`]).
+pub struct Dial<'a> {
+    pub sid: String,
+    pub from: &'a str,
+    pub to: &'a str,
+}
+
+/// Places one call and lets `caller` talk until the call ends.
 pub async fn place_call(
     http: &reqwest::Client,
     server: &Server,
-    from: &str,
-    to: &str,
+    dial: Dial<'_>,
     caller: &mut impl Caller,
     max_turns: usize,
 ) -> anyhow::Result<Call> {
     let started = std::time::Instant::now();
-    let sid = format!("CA{}", uuid::Uuid::new_v4().simple());
+    let Dial { sid, from, to } = dial;
     let base: Vec<(String, String)> = [
         ("AccountSid", server.account_sid.as_str()),
         ("ApiVersion", "2010-04-01"),
@@ -116,6 +130,7 @@ pub async fn place_call(
         let started = Instant::now();
         let xml = post(http, server, &url, &params).await?;
         call.latencies.push(started.elapsed());
+        caller.answered(&url, &xml, started.elapsed());
         status = "in-progress";
         let doc =
             kea_twilio::twiml::parse(&xml).with_context(|| format!("the answer from {url}"))?;

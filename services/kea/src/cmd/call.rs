@@ -147,8 +147,11 @@ pub async fn run(args: CallArgs) -> anyhow::Result<ExitCode> {
     let call = phone::place_call(
         &http,
         &args.target.server(),
-        &args.from,
-        &to,
+        phone::Dial {
+            sid: phone::new_call_sid(),
+            from: &args.from,
+            to: &to,
+        },
         &mut Terminal,
         100,
     )

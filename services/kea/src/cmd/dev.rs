@@ -152,6 +152,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
     };
     println!();
     println!("kea dev is starting on {}", config.public_url);
+    println!(
+        "  open:       {local}/dev   (phone a store from the browser; kitchen tickets, texts, calls, tokens)"
+    );
     println!("  health:     {}/healthz", config.public_url);
     println!("  readiness:  {}/readyz", config.public_url);
     match &cluster {
@@ -285,21 +288,71 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
         let _ = rx.wait_for(|stop| *stop).await;
     };
 
-    let (served, worked) = tokio::join!(
-        serve::serve(
+    let board = super::dev_board::Board::default();
+    let phone = crate::phone::Server {
+        base_url: local.clone(),
+        public_url: config.public_url.trim_end_matches('/').to_owned(),
+        auth_token: credentials
+            .twilio_auth_token
+            .as_ref()
+            .map(|t| t.expose().to_owned())
+            .unwrap_or_default(),
+        account_sid: credentials
+            .twilio_account_sid
+            .clone()
+            .unwrap_or_else(|| DEV_TWILIO_ACCOUNT_SID.to_owned()),
+    };
+    let dev_routes = super::dev_pos::routes(pool.clone(), board.clone())
+        .merge(super::dev_inbox::routes(
+            DEV_TWILIO_ACCOUNT_SID,
+            DEV_TWILIO_AUTH_TOKEN,
+            board.clone(),
+        ))
+        .merge(super::dev_page::routes(
             pool.clone(),
-            listener,
-            config,
-            Some(
-                super::dev_pos::routes(pool.clone()).merge(super::dev_inbox::routes(
-                    DEV_TWILIO_ACCOUNT_SID,
-                    DEV_TWILIO_AUTH_TOKEN,
-                )),
+            board.clone(),
+            phone,
+            credentials
+                .jwt_secret
+                .as_ref()
+                .map(|s| s.expose().to_owned()),
+            kea_bin.clone(),
+            stop_rx.clone(),
+        ));
+    let running = async {
+        tokio::join!(
+            serve::serve(
+                pool.clone(),
+                listener,
+                config,
+                move |app| {
+                    app.merge(dev_routes)
+                        .layer(axum::middleware::from_fn_with_state(
+                            board,
+                            super::dev_page::announce_calls,
+                        ))
+                },
+                stopped(stop_rx.clone()),
             ),
-            stopped(stop_rx.clone()),
-        ),
-        kea_tasks::run(task_env, task_settings, stopped(stop_rx.clone())),
-    );
+            kea_tasks::run(task_env, task_settings, stopped(stop_rx.clone())),
+        )
+    };
+    // Stopping is bounded: what has not drained STOP_GRACE after Ctrl-C (a browser's open event
+    // stream, a job waiting on a slow POS) is dropped, as a crash would drop it (a dropped job's
+    // lease runs out and it is taken again), and a second Ctrl-C does not wait at all.
+    let out_of_time = async {
+        stopped(stop_rx.clone()).await;
+        tokio::select! {
+            () = tokio::time::sleep(STOP_GRACE) => tracing::warn!(
+                "still stopping after {STOP_GRACE:?}: leaving the rest (open pages, jobs in flight) behind"
+            ),
+            () = second_ctrl_c() => tracing::info!("second Ctrl-C: stopping now"),
+        }
+    };
+    let finished = tokio::select! {
+        done = running => Some(done),
+        () = out_of_time => None,
+    };
     pool.close().await;
     if let Some(mut c) = cluster.take() {
         tokio::task::spawn_blocking(move || c.stop())
@@ -308,9 +361,21 @@ pub async fn run(args: DevArgs) -> anyhow::Result<ExitCode> {
             .context("stopping the private PostgreSQL cluster")?;
         println!("Stopped the private PostgreSQL cluster.");
     }
-    served?;
-    worked.context("running the job workers")?;
+    if let Some((served, worked)) = finished {
+        served?;
+        worked.context("running the job workers")?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How long `kea dev` lets the server and the workers drain after Ctrl-C.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// The Ctrl-C after the first (the first is heard by [`serve::shutdown_signal`]).
+async fn second_ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Initialises (first time) and starts the private cluster, and makes sure the database exists.

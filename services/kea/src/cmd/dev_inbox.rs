@@ -14,8 +14,11 @@ use axum::routing::post;
 use base64::Engine;
 use serde_json::{Value, json};
 
+use super::dev_board::{Board, Text};
+
 #[derive(Clone)]
 struct Inbox {
+    board: Board,
     account_sid: String,
     auth_token: String,
     /// Random per process, so message sids never repeat after a restart.
@@ -29,8 +32,8 @@ pub fn api_base(base: &str) -> String {
     format!("{}/dev/twilio", base.trim_end_matches('/'))
 }
 
-/// The routes to merge into the dev server.
-pub fn routes(account_sid: &str, auth_token: &str) -> Router {
+/// The routes to merge into the dev server; each text is also shown on `board`.
+pub fn routes(account_sid: &str, auth_token: &str, board: Board) -> Router {
     Router::new()
         .route(
             "/dev/twilio/2010-04-01/Accounts/{account}/Messages.json",
@@ -41,6 +44,7 @@ pub fn routes(account_sid: &str, auth_token: &str) -> Router {
             post(call),
         )
         .with_state(Inbox {
+            board,
             account_sid: account_sid.to_owned(),
             auth_token: auth_token.to_owned(),
             process: rand::random::<u64>() & 0x00ff_ffff_ffff_ffff,
@@ -95,6 +99,15 @@ async fn message(
     let n = inbox.sent.fetch_add(1, Ordering::Relaxed) + 1;
     let sid = format!("SMdev{:014x}{n:015}", inbox.process);
     tracing::info!(to = %to, from = %from, message.sid = %sid, "TEXT (kea dev inbox, not sent off this machine): {text}");
+    inbox.board.text(Text {
+        sid: sid.clone(),
+        to: to.clone(),
+        from: from.clone(),
+        body: text.clone(),
+        received_at: chrono::Utc::now(),
+        status: "queued".to_owned(),
+        callback_answer: None,
+    });
     if !callback.is_empty() {
         tokio::spawn(report(
             inbox.clone(),
@@ -140,10 +153,13 @@ async fn report(inbox: Inbox, callback: String, sid: String, to: String, from: S
             .await;
         match sent {
             Ok(r) => {
-                tracing::info!(message.sid = %sid, status, answered = r.status().as_u16(), "text status reported (kea dev inbox)")
+                let answered = r.status().as_u16();
+                tracing::info!(message.sid = %sid, status, answered, "text status reported (kea dev inbox)");
+                inbox.board.text_status(&sid, status, Some(answered));
             }
             Err(e) => {
-                tracing::warn!(message.sid = %sid, status, error = %e, "text status could not be reported")
+                tracing::warn!(message.sid = %sid, status, error = %e, "text status could not be reported");
+                inbox.board.text_status(&sid, status, None);
             }
         }
     }

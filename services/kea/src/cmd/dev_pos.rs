@@ -17,20 +17,24 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
+use super::dev_board::{Board, Ticket};
+
 /// The dev POS: which orders it took (by idempotency key → its reference).
 #[derive(Clone)]
 struct DevPos {
     db: PgPool,
     taken: Arc<Mutex<HashMap<String, String>>>,
+    board: Board,
 }
 
-/// The routes to merge into the dev server.
-pub fn routes(db: PgPool) -> Router {
+/// The routes to merge into the dev server; each ticket is also shown on `board`.
+pub fn routes(db: PgPool, board: Board) -> Router {
     Router::new()
         .route("/dev/pos/{store_id}", post(receive))
         .with_state(DevPos {
             db,
             taken: Arc::default(),
+            board,
         })
 }
 
@@ -50,8 +54,8 @@ async fn receive(
         tracing::warn!(store = %store_id, why, "dev POS refused an order");
         (status, axum::Json(json!({"error": why})))
     };
-    let secret: Option<Option<String>> =
-        match sqlx::query_scalar("SELECT pos_secret FROM stores WHERE id = $1")
+    let store: Option<(Option<String>, String)> =
+        match sqlx::query_as("SELECT pos_secret, timezone FROM stores WHERE id = $1")
             .bind(&store_id)
             .fetch_optional(&pos.db)
             .await
@@ -59,7 +63,7 @@ async fn receive(
             Ok(s) => s,
             Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
         };
-    let Some(Some(secret)) = secret else {
+    let Some((Some(secret), timezone)) = store else {
         return refuse(
             StatusCode::NOT_FOUND,
             "no such store, or it has no webhook secret",
@@ -101,18 +105,20 @@ async fn receive(
         }
     };
     if first {
-        tracing::info!(store = %store_id, pos_ref = %reference, "{}", ticket(&payload));
+        let ticket = ticket(&payload, &reference, &store_id, &timezone);
+        tracing::info!(store = %store_id, pos_ref = %reference, "{}", printout(&ticket));
+        pos.board.ticket(ticket);
     } else {
         tracing::info!(store = %store_id, pos_ref = %reference, "dev POS: the same order again (same Idempotency-Key), not printed twice");
+        pos.board.repeated(&reference);
     }
     (StatusCode::OK, axum::Json(json!({"id": reference})))
 }
 
-/// The order as a kitchen prints it: "KITCHEN TICKET dev-00001 · pickup for Dana at 18:30 ·
-/// 1 × Pepperoni Pizza (large): Extra Cheese, No Onions · total $20.65".
-fn ticket(payload: &Value) -> String {
+/// The order webhook's payload as a kitchen ticket, its times in the store's own time zone.
+fn ticket(payload: &Value, reference: &str, store_id: &str, timezone: &str) -> Ticket {
     let order = &payload["order"];
-    let items: Vec<String> = order["items"]
+    let lines = order["items"]
         .as_array()
         .into_iter()
         .flatten()
@@ -137,15 +143,43 @@ fn ticket(payload: &Value) -> String {
             line
         })
         .collect();
-    let cents = order["total_cents"].as_i64().unwrap_or(0);
+    Ticket {
+        reference: reference.to_owned(),
+        store_id: store_id.to_owned(),
+        received_at: chrono::Utc::now(),
+        fulfillment: order["fulfillment"].as_str().unwrap_or("pickup").to_owned(),
+        customer: order["customer_name"].as_str().unwrap_or("?").to_owned(),
+        ready_at: order["ready_at"]
+            .as_str()
+            .map(|at| local_time(at, timezone)),
+        lines,
+        total_cents: order["total_cents"].as_i64().unwrap_or(0),
+        repeats: 0,
+    }
+}
+
+/// "18:30" in the store's zone (the webhook sends UTC); anything unreadable as it came.
+fn local_time(at: &str, timezone: &str) -> String {
+    match (
+        chrono::DateTime::parse_from_rfc3339(at),
+        timezone.parse::<chrono_tz::Tz>(),
+    ) {
+        (Ok(t), Ok(tz)) => t.with_timezone(&tz).format("%H:%M").to_string(),
+        _ => at.to_owned(),
+    }
+}
+
+/// The ticket as a kitchen prints it: "KITCHEN TICKET · pickup for Dana ready at 18:30 ·
+/// 1 × Pepperoni Pizza (large): Extra Cheese, No Onions · total $20.65".
+fn printout(t: &Ticket) -> String {
     format!(
         "KITCHEN TICKET · {} for {} ready at {} · {} · total ${}.{:02}",
-        order["fulfillment"].as_str().unwrap_or("pickup"),
-        order["customer_name"].as_str().unwrap_or("?"),
-        order["ready_at"].as_str().unwrap_or("?"),
-        items.join(" · "),
-        cents / 100,
-        cents % 100
+        t.fulfillment,
+        t.customer,
+        t.ready_at.as_deref().unwrap_or("?"),
+        t.lines.join(" · "),
+        t.total_cents / 100,
+        t.total_cents % 100
     )
 }
 
@@ -162,8 +196,13 @@ mod tests {
                        "modifiers": [{"name": "Extra Cheese"}, {"name": "No Onions"}]}]
         }});
         assert_eq!(
-            ticket(&payload),
-            "KITCHEN TICKET · pickup for Dana ready at 2026-12-07T23:30:00Z · 1 × Pepperoni Pizza (large): Extra Cheese, No Onions · total $20.65"
+            printout(&ticket(
+                &payload,
+                "dev-00001",
+                "tonys-pizza",
+                "America/New_York"
+            )),
+            "KITCHEN TICKET · pickup for Dana ready at 18:30 · 1 × Pepperoni Pizza (large): Extra Cheese, No Onions · total $20.65"
         );
     }
 }

@@ -2,7 +2,9 @@
 
 pub mod call;
 pub mod dev;
+pub mod dev_board;
 pub mod dev_inbox;
+pub mod dev_page;
 pub mod dev_pos;
 pub mod migrate;
 pub mod ner;

@@ -36,7 +36,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let config = args.http.api_config(&credentials)?;
     let listener = bind(args.http.listen).await?;
-    serve(pool, listener, config, None, shutdown_signal()).await?;
+    serve(pool, listener, config, |app| app, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -72,12 +72,13 @@ pub async fn bind(listen: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
 }
 
 /// Serves HTTP on `listener` until SIGINT or SIGTERM, then drains in-flight requests (each is
-/// bounded by the request timeout) and returns.
+/// bounded by the request timeout) and returns. `extend` adds to the app (`kea dev`'s own pages
+/// and stand-ins); handlers can read the peer's address (`ConnectInfo<SocketAddr>`).
 pub async fn serve(
     pool: PgPool,
     listener: TcpListener,
     config: kea_api::ApiConfig,
-    extra: Option<axum::Router>,
+    extend: impl FnOnce(axum::Router) -> axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let local = listener
@@ -85,14 +86,14 @@ pub async fn serve(
         .context("reading the listen address")?;
     tracing::info!(listen = %local, public_url = %config.public_url, "kea serve is listening");
     let state = kea_api::AppState::new(pool, config);
-    let mut app = kea_api::router(state);
-    if let Some(extra) = extra {
-        app = app.merge(extra);
-    }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")?;
+    let app = extend(kea_api::router(state));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTP")?;
     tracing::info!("kea serve stopped");
     Ok(())
 }

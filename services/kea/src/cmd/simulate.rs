@@ -275,8 +275,11 @@ async fn play(
     let call = match phone::place_call(
         http,
         server,
-        &scenario.caller.phone,
-        &store.phone,
+        phone::Dial {
+            sid: phone::new_call_sid(),
+            from: &scenario.caller.phone,
+            to: &store.phone,
+        },
         &mut caller,
         40,
     )

@@ -27,7 +27,7 @@ const PASSWORD: &str = "correct horse battery";
 const STAFF_PHONE: &str = "+15550109999";
 
 /// Says why a test skips (something it needs is missing); under CI a missing piece is a failure.
-fn skip(why: &str) {
+pub(crate) fn skip(why: &str) {
     if std::env::var_os("CI").is_some() {
         panic!("console browser test cannot run in CI: {why}");
     }
@@ -35,7 +35,7 @@ fn skip(why: &str) {
 }
 
 /// The browser, one JSON command at a time.
-struct Browser {
+pub(crate) struct Browser {
     child: Child,
     stdin: ChildStdin,
     stdout: Lines<BufReader<ChildStdout>>,
@@ -43,7 +43,7 @@ struct Browser {
 }
 
 impl Browser {
-    async fn start() -> Option<Self> {
+    pub(crate) async fn start() -> Option<Self> {
         let driver = Path::new(ROOT).join("tests/browser");
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
         if !Path::new(&chromium).is_file() {
@@ -79,13 +79,13 @@ impl Browser {
     }
 
     /// Sends a command; returns the answer, failing the test on an error.
-    async fn send(&mut self, command: Value) -> Value {
+    pub(crate) async fn send(&mut self, command: Value) -> Value {
         let answer = self.try_send(command.clone()).await;
         assert_eq!(answer["ok"], true, "browser: {command} → {answer}");
         answer
     }
 
-    async fn try_send(&mut self, command: Value) -> Value {
+    pub(crate) async fn try_send(&mut self, command: Value) -> Value {
         self.stdin
             .write_all(format!("{command}\n").as_bytes())
             .await
@@ -98,12 +98,12 @@ impl Browser {
         serde_json::from_str(&line).unwrap()
     }
 
-    async fn shot(&mut self, name: &str) {
+    pub(crate) async fn shot(&mut self, name: &str) {
         let path = self.shots.join(format!("{name}.png"));
         self.send(json!({"cmd": "screenshot", "path": path})).await;
     }
 
-    async fn text(&mut self, selector: &str) -> String {
+    pub(crate) async fn text(&mut self, selector: &str) -> String {
         self.send(json!({"cmd": "text", "selector": selector}))
             .await["text"]
             .as_str()
@@ -111,12 +111,12 @@ impl Browser {
             .to_owned()
     }
 
-    async fn click(&mut self, button: &str) {
+    pub(crate) async fn click(&mut self, button: &str) {
         self.send(json!({"cmd": "click", "button": button})).await;
     }
 
     /// Fails on unlabelled fields, unnamed buttons, a positive tabindex or a page error.
-    async fn check_accessible(&mut self, page: &str) {
+    pub(crate) async fn check_accessible(&mut self, page: &str) {
         let a = self.send(json!({"cmd": "audit"})).await;
         assert_eq!(a["unlabelled"], json!([]), "{page}: unlabelled fields");
         assert_eq!(a["unnamedButtons"], 0, "{page}: buttons without a name");
@@ -129,7 +129,7 @@ impl Browser {
         assert_eq!(e["errors"], json!([]), "{page}: script errors");
     }
 
-    async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let _ = self.stdin.write_all(b"{\"cmd\":\"close\"}\n").await;
         let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
     }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use serde_json::json;
 use sqlx::{Connection, PgConnection};
 
 use crate::{free_port, kea, wait_for};
@@ -271,4 +272,189 @@ async fn wait_until(conn: &mut PgConnection, sql: &str, want: &str) {
         assert!(Instant::now() < deadline, "{sql}: {got:?}, want {want}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The newcomer's first hour, in a browser: `kea dev` on a fresh folder, a call placed from the
+/// `/dev` page's phone through the real signed webhooks, and the order's kitchen ticket and the
+/// caller's receipt appearing on the same page (pushed, not reloaded), with the order
+/// `sent_to_pos`. Screenshots land in `target/console-screenshots/dev-*.png`.
+#[tokio::test]
+async fn a_call_from_the_dev_page_reaches_the_kitchen_and_the_inbox() {
+    let Some(mut b) = crate::console::Browser::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kea-data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("port"), format!("{}\n", free_port())).unwrap();
+    let port = free_port();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let child = start(&data, port);
+    assert_eq!(
+        wait_for(&client, &format!("{base}/readyz"), 200, 60).await,
+        Some(200)
+    );
+
+    // Only a browser on this machine: another Host (a tunnel, DNS rebinding) is refused.
+    let refused = client
+        .get(format!("{base}/dev"))
+        .header("Host", "kea.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+
+    b.send(json!({"cmd": "goto", "url": format!("{base}/dev")}))
+        .await;
+    b.send(json!({"cmd": "wait", "selector": "#live.on"})).await;
+    b.check_accessible("dev page").await;
+    b.shot("dev-page").await;
+
+    // The phone: the caller of the public scenario tonys-01, answering what kea asks.
+    let scenario = kea_sim::Scenario::parse(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/scenarios/tonys-01-single-pickup.toml"
+        ))
+        .unwrap(),
+        "tonys-01",
+    )
+    .unwrap();
+    let mut caller = kea_sim::SimCaller::new(&scenario);
+    b.send(json!({"cmd": "select", "label": "Store", "value": "tonys-pizza"}))
+        .await;
+    b.send(json!({"cmd": "fill", "label": "Your number", "value": scenario.caller.phone}))
+        .await;
+    b.click("Call").await;
+    let mut steps = 1;
+    loop {
+        b.send(json!({"cmd": "wait", "selector": format!("#transcript[data-steps=\"{steps}\"]")}))
+            .await;
+        if b.send(json!({"cmd": "count", "selector": "#transcript li.end"}))
+            .await["count"]
+            != 0
+        {
+            break;
+        }
+        assert!(steps < 20, "the call never ended");
+        let prompt = b
+            .text("#transcript li:nth-last-child(1 of .kea) .says")
+            .await;
+        match caller.respond(&prompt) {
+            Some(text) => {
+                b.send(json!({"cmd": "fill", "label": "You say", "value": text}))
+                    .await;
+                b.click("Say").await;
+            }
+            None => b.click("Stay silent").await,
+        }
+        steps += 1;
+        if steps == 3 {
+            b.shot("dev-page-call").await;
+        }
+    }
+    let ended = b.text("#transcript li.end").await;
+    assert!(ended.contains("kea hung up"), "{ended}");
+    // Each turn shows the TwiML kea answered and its time.
+    let twiml = b.text("#transcript li.kea details pre").await;
+    assert!(twiml.contains("<Response>"), "{twiml}");
+
+    // The ticket and the delivered receipt arrive by themselves, with no reload.
+    let ticket = b
+        .send(json!({"cmd": "wait", "selector": "#tickets li.ticket"}))
+        .await;
+    assert_eq!(ticket["navigations"], 0);
+    let lines = b.text("#tickets li.ticket").await;
+    assert!(lines.contains("Pepperoni Pizza (large)"), "{lines}");
+    assert!(lines.contains("Maria"), "{lines}");
+    let delivered = b
+        .send(json!({"cmd": "wait", "selector": "#texts li.text .status.delivered"}))
+        .await;
+    assert_eq!(delivered["navigations"], 0);
+    let text = b.text("#texts li.text .body").await;
+    assert!(text.to_lowercase().contains("pepperoni"), "{text}");
+    b.send(json!({"cmd": "wait", "selector": "#calls .status.sent_to_pos"}))
+        .await;
+    b.shot("dev-page-after-call").await;
+
+    let pg_port = std::fs::read_to_string(data.join("port")).unwrap();
+    let url = format!("postgres://postgres@127.0.0.1:{}/kea", pg_port.trim());
+    let mut conn = PgConnection::connect(&url).await.unwrap();
+    let (sid, status): (String, String) = sqlx::query_as(
+        "SELECT c.call_sid, o.status FROM calls c JOIN orders o ON o.call_sid = c.call_sid
+          WHERE c.store_id = 'tonys-pizza'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(status, "sent_to_pos");
+    conn.close().await.unwrap();
+
+    // The call's timeline, linked from the call list.
+    b.send(json!({"cmd": "goto", "url": format!("{base}/dev/calls/{sid}")}))
+        .await;
+    let timeline = b.text("ol.timeline").await;
+    assert!(timeline.contains("large pepperoni"), "{timeline}");
+    assert!(timeline.contains("ms on the server"), "{timeline}");
+    b.check_accessible("call timeline").await;
+    b.shot("dev-call-timeline").await;
+
+    // The tokens on the page work against the data API, each with its own reach.
+    b.send(json!({"cmd": "goto", "url": format!("{base}/dev")}))
+        .await;
+    let service = b
+        .send(json!({"cmd": "value", "selector": "#token-1"}))
+        .await["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let orders: serde_json::Value = client
+        .get(format!("{base}/rest/v1/orders?select=status"))
+        .bearer_auth(&service)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(orders, json!([{"status": "sent_to_pos"}]));
+
+    b.close().await;
+    let (ok, _) = stop(child, Signal::SIGINT).await;
+    assert!(ok);
+}
+
+/// An open `/dev` page (its event stream never ends by itself) does not hold up Ctrl-C.
+#[tokio::test]
+async fn ctrl_c_does_not_wait_for_open_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kea-data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("port"), format!("{}\n", free_port())).unwrap();
+    let port = free_port();
+    let client = reqwest::Client::new();
+    let child = start(&data, port);
+    assert_eq!(
+        wait_for(&client, &format!("http://127.0.0.1:{port}/readyz"), 200, 60).await,
+        Some(200)
+    );
+    let mut stream = client
+        .get(format!("http://127.0.0.1:{port}/dev/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let first = stream.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: ready"));
+    let asked = Instant::now();
+    let (ok, _) = stop(child, Signal::SIGINT).await;
+    assert!(ok);
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        asked.elapsed()
+    );
+    // The stream ended with the server rather than being cut.
+    while let Ok(Some(_)) = stream.chunk().await {}
 }

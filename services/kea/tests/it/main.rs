@@ -7,6 +7,7 @@ mod conformance;
 mod console;
 mod data_api_clients;
 mod dev;
+mod docs;
 mod ner;
 mod pipeline;
 mod serve;
