@@ -1,7 +1,9 @@
 //! What every job needs, shared by all workers in a process.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use kea_secrets::Secrets;
 use kea_twilio::TwilioApi;
 use sqlx::PgPool;
@@ -25,6 +27,33 @@ pub struct TaskEnv {
     /// The entity model that re-reads each call for `extract_order` (loaded once per process);
     /// `None` when no model is available, and orders are then only re-priced.
     pub entity_model: Option<Arc<dyn EntityModel>>,
+    /// The stores' parsed documents, by version.
+    pub stores: StoreCache,
+}
+
+/// Parsed store documents by store and version (`stores.updated_at`), shared by a process's
+/// jobs: a store is read and parsed once per change, not once per job.
+#[derive(Clone, Default)]
+pub struct StoreCache(Arc<Mutex<HashMap<String, Versioned>>>);
+
+/// A parsed store and the version (`stores.updated_at`) it was parsed from.
+type Versioned = (DateTime<Utc>, Arc<kea_menu::Store>);
+
+impl StoreCache {
+    /// The store `id` as of `version`, if it is cached.
+    pub fn get(&self, id: &str, version: DateTime<Utc>) -> Option<Arc<kea_menu::Store>> {
+        let stores = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        stores
+            .get(id)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, s)| s.clone())
+    }
+
+    /// Keeps `store` as the store `id` at `version`.
+    pub fn put(&self, id: &str, version: DateTime<Utc>, store: Arc<kea_menu::Store>) {
+        let mut stores = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        stores.insert(id.to_owned(), (version, store));
+    }
 }
 
 /// An entity recogniser over caller turns: kea-ner's BERT model in the `kea` binary. A trait so

@@ -8,7 +8,7 @@ pub mod receipt;
 pub mod router;
 mod worker;
 
-pub use env::{EntityModel, TaskEnv};
+pub use env::{EntityModel, StoreCache, TaskEnv};
 pub use worker::{Concurrency, RetrySettings, WorkerSettings, run};
 
 /// Why a job did not finish. A job that returns one of these is retried with backoff (up to the

@@ -1,8 +1,12 @@
 //! Calls, their replay record and the orders they place.
 //!
-//! A webhook turn is one short transaction: [`lock_call`] (the row lock serialises turns of one
-//! call, whichever replica takes them), the pure dialog step in the caller's code, then
-//! [`save_turn`], [`append_events`] and, when the caller confirmed, [`insert_order`].
+//! A webhook turn is two statements: [`load_call`] reads the call, the caller's code runs the pure
+//! dialog step, and [`save_turn`] records the result in one statement (the call's new state, and
+//! its replay record: the webhook in, the state after, the TwiML out), and only if the call is
+//! still at the turn it read: of two deliveries of one turn, taken at once by two replicas, one
+//! is saved and the other learns it was [`TurnSaved::AlreadyTaken`]. A turn that places an order
+//! adds the order in the same transaction. Each commit is synchronous: what Twilio got an answer
+//! for is recorded.
 
 use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -77,8 +81,6 @@ pub async fn staff_phone_of_call(
 /// A new call, as the first webhook announces it.
 #[derive(Debug, Clone)]
 pub struct NewCall<'a> {
-    /// Twilio's CallSid.
-    pub call_sid: &'a str,
     /// The store called.
     pub store_id: &'a str,
     /// Twilio's AccountSid.
@@ -87,34 +89,6 @@ pub struct NewCall<'a> {
     pub from_number: &'a str,
     /// The number dialled.
     pub to_number: &'a str,
-    /// The dialog's state before the first turn.
-    pub state: &'a Value,
-    /// The store's default language (BCP 47).
-    pub language: &'a str,
-}
-
-/// Records a call unless it is already recorded (Twilio may deliver the first webhook twice).
-/// Returns true when this request created it.
-pub async fn insert_call(
-    tx: &mut Transaction<'_, Postgres>,
-    call: &NewCall<'_>,
-) -> Result<bool, StoreError> {
-    let inserted = sqlx::query(
-        "INSERT INTO calls (call_sid, store_id, account_sid, from_number, to_number, state, language)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (call_sid) DO NOTHING",
-    )
-    .bind(call.call_sid)
-    .bind(call.store_id)
-    .bind(call.account_sid)
-    .bind(call.from_number)
-    .bind(call.to_number)
-    .bind(call.state)
-    .bind(call.language)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
 }
 
 /// A call's row as a turn needs it.
@@ -136,26 +110,36 @@ pub struct CallRow {
     pub store_updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Loads and locks the call for the rest of the transaction.
-pub async fn lock_call(
-    tx: &mut Transaction<'_, Postgres>,
-    call_sid: &str,
-) -> Result<Option<CallRow>, StoreError> {
+/// The call as it stands, and its store's version. Nothing is locked: [`save_turn`] saves only
+/// if the call is still at the turn read here.
+pub async fn load_call(pool: &PgPool, call_sid: &str) -> Result<Option<CallRow>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT c.store_id, c.from_number, c.state, c.turns, c.outcome, c.status, s.updated_at AS store_updated_at
          FROM calls c JOIN stores s ON s.id = c.store_id
-         WHERE c.call_sid = $1
-         FOR UPDATE OF c",
+         WHERE c.call_sid = $1",
     )
     .bind(call_sid)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(pool)
     .await?)
+}
+
+/// Loads and locks the call for the rest of the transaction (for the rare writes outside a turn).
+async fn lock_call(
+    tx: &mut Transaction<'_, Postgres>,
+    call_sid: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT call_sid FROM calls WHERE call_sid = $1 FOR UPDATE")
+            .bind(call_sid)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
 }
 
 /// The TwiML already sent for `turn` of the call, if that turn was taken: a repeated delivery
 /// gets the same answer and does not run the dialog again.
 pub async fn twiml_of_turn(
-    tx: &mut Transaction<'_, Postgres>,
+    pool: &PgPool,
     call_sid: &str,
     turn: i32,
 ) -> Result<Option<String>, StoreError> {
@@ -166,31 +150,178 @@ pub async fn twiml_of_turn(
     )
     .bind(call_sid)
     .bind(turn)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(pool)
     .await?)
 }
 
-/// Saves the state after a turn; `outcome` is set once (a later turn never clears it).
-pub async fn save_turn(
-    tx: &mut Transaction<'_, Postgres>,
-    call_sid: &str,
-    state: &Value,
-    turns: i32,
-    language: &str,
-    outcome: Option<&str>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE calls SET state = $2, turns = $3, language = $4, outcome = coalesce(outcome, $5)
-         WHERE call_sid = $1",
+/// Everything one webhook turn leaves behind.
+#[derive(Debug)]
+pub struct TurnRecord<'a, S> {
+    /// Twilio's CallSid.
+    pub call_sid: &'a str,
+    /// Turns the call had taken when it was read: the turn is saved only if it still has.
+    pub turns_before: i32,
+    /// Set on the call's first webhook: the call is created by its first turn.
+    pub new_call: Option<NewCall<'a>>,
+    /// The dialog's state after the turn.
+    pub state: &'a S,
+    /// The language the call is now held in (BCP 47).
+    pub language: &'a str,
+    /// How the call ended, if it did (set once; a later turn never clears it).
+    pub outcome: Option<&'a str>,
+    /// The webhook's parameters, in the order sent.
+    pub webhook: &'a [(String, String)],
+    /// What kea said.
+    pub said: &'a [&'a str],
+    /// The TwiML answered.
+    pub twiml: &'a str,
+    /// Server time the turn took, in microseconds.
+    pub server_micros: i64,
+    /// The order the caller confirmed in this turn.
+    pub order: Option<NewOrder<'a>>,
+}
+
+/// Whether a turn was saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnSaved {
+    /// Recorded.
+    Saved {
+        /// The order the turn placed, if it placed one.
+        order_id: Option<Uuid>,
+    },
+    /// Another delivery of the same turn was recorded first: answer with its TwiML.
+    AlreadyTaken,
+}
+
+/// A webhook's parameters as a JSON object (the replay record's `webhook` event).
+struct Params<'a>(&'a [(String, String)]);
+
+impl serde::Serialize for Params<'_> {
+    fn serialize<Z: serde::Serializer>(&self, s: Z) -> Result<Z::Ok, Z::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// The replay record's `state` event: the state after the turn (the state before it is the
+/// previous turn's), what was said, and what came of it.
+#[derive(serde::Serialize)]
+struct StateEvent<'a, S> {
+    turn: i32,
+    after: &'a S,
+    said: &'a [&'a str],
+    outcome: Option<&'a str>,
+    order_id: Option<Uuid>,
+}
+
+/// The replay record's `twiml` event.
+#[derive(serde::Serialize)]
+struct TwimlEvent<'a> {
+    turn: i32,
+    xml: &'a str,
+}
+
+/// A turn's three events, numbered from the `first` the call statement (the `turn` CTE) returns.
+/// Parameters: $1 the call, $5 webhook, $6 state event, $7 TwiML event, $8 server micros.
+const TURN_EVENTS: &str = "INSERT INTO call_events (call_sid, seq, kind, payload, server_micros)
+     SELECT $1, turn.first + v.ord, v.kind, v.payload, v.micros
+       FROM turn,
+            (VALUES (0, 'webhook', $5::jsonb, NULL::bigint),
+                    (1, 'state', $6::jsonb, NULL::bigint),
+                    (2, 'twiml', $7::jsonb, $8::bigint)) AS v(ord, kind, payload, micros)";
+
+/// The first turn creates the call (unless a repeated delivery already did).
+/// $2 state, $3 language, $4 outcome; $9 store, $10 account, $11 from, $12 to.
+static FIRST_TURN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH turn AS (
+           INSERT INTO calls (call_sid, store_id, account_sid, from_number, to_number, state,
+                              language, outcome, turns, next_event_seq)
+           VALUES ($1, $9, $10, $11, $12, $2, $3, $4, 1, 3)
+           ON CONFLICT (call_sid) DO NOTHING
+           RETURNING 0 AS first)
+         {TURN_EVENTS}"
     )
-    .bind(call_sid)
-    .bind(state)
-    .bind(turns)
-    .bind(language)
-    .bind(outcome)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+});
+
+/// A later turn advances the call if it is still at turn $9.
+static NEXT_TURN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH turn AS (
+           UPDATE calls SET state = $2, language = $3, outcome = coalesce(outcome, $4),
+                            turns = turns + 1, next_event_seq = next_event_seq + 3
+            WHERE call_sid = $1 AND turns = $9
+           RETURNING next_event_seq - 3 AS first)
+         {TURN_EVENTS}"
+    )
+});
+
+/// Records a turn (see the module's documentation): one statement, or a short transaction when
+/// the turn placed an order.
+pub async fn save_turn<S: serde::Serialize + Sync>(
+    pool: &PgPool,
+    turn: &TurnRecord<'_, S>,
+) -> Result<TurnSaved, StoreError> {
+    let number = turn.turns_before + 1;
+    // Decided here so the replay record can name the order it is written with.
+    let order_id = turn.order.as_ref().map(|_| Uuid::new_v4());
+    let state = sqlx::types::Json(turn.state);
+    let webhook = sqlx::types::Json(Params(turn.webhook));
+    let state_event = sqlx::types::Json(StateEvent {
+        turn: number,
+        after: turn.state,
+        said: turn.said,
+        outcome: turn.outcome,
+        order_id,
+    });
+    let twiml = sqlx::types::Json(TwimlEvent {
+        turn: number,
+        xml: turn.twiml,
+    });
+    let statement = match &turn.new_call {
+        Some(call) => sqlx::query(FIRST_TURN.as_str())
+            .bind(turn.call_sid)
+            .bind(state)
+            .bind(turn.language)
+            .bind(turn.outcome)
+            .bind(&webhook)
+            .bind(&state_event)
+            .bind(&twiml)
+            .bind(turn.server_micros)
+            .bind(call.store_id)
+            .bind(call.account_sid)
+            .bind(call.from_number)
+            .bind(call.to_number),
+        None => sqlx::query(NEXT_TURN.as_str())
+            .bind(turn.call_sid)
+            .bind(state)
+            .bind(turn.language)
+            .bind(turn.outcome)
+            .bind(&webhook)
+            .bind(&state_event)
+            .bind(&twiml)
+            .bind(turn.server_micros)
+            .bind(turn.turns_before),
+    };
+    let (Some(order), Some(id)) = (&turn.order, order_id) else {
+        let saved = statement.execute(pool).await?.rows_affected() > 0;
+        return Ok(if saved {
+            TurnSaved::Saved { order_id: None }
+        } else {
+            TurnSaved::AlreadyTaken
+        });
+    };
+    let mut tx = pool.begin().await?;
+    if statement.execute(&mut *tx).await?.rows_affected() == 0 {
+        return Ok(TurnSaved::AlreadyTaken);
+    }
+    let id = insert_order(&mut tx, order, id).await?;
+    tx.commit().await?;
+    Ok(TurnSaved::Saved { order_id: Some(id) })
 }
 
 /// One entry of the replay record.
@@ -204,8 +335,8 @@ pub struct CallEvent {
     pub server_micros: Option<i64>,
 }
 
-/// Appends events to the call's replay record, numbering them after the last one. The caller
-/// holds the call's row lock ([`lock_call`]), so numbers never collide.
+/// Appends events to the call's replay record, numbered from the call's counter (taken under the
+/// row's lock in the same statement, so numbers never collide with a turn's).
 pub async fn append_events(
     tx: &mut Transaction<'_, Postgres>,
     call_sid: &str,
@@ -215,9 +346,13 @@ pub async fn append_events(
     let payloads: Vec<&Value> = events.iter().map(|e| &e.payload).collect();
     let micros: Vec<Option<i64>> = events.iter().map(|e| e.server_micros).collect();
     sqlx::query(
-        "INSERT INTO call_events (call_sid, seq, kind, payload, server_micros)
+        "WITH base AS (
+           UPDATE calls SET next_event_seq = next_event_seq + cardinality($2::text[])
+            WHERE call_sid = $1
+           RETURNING next_event_seq - cardinality($2::text[]) AS next)
+         INSERT INTO call_events (call_sid, seq, kind, payload, server_micros)
          SELECT $1, base.next + e.ord - 1, e.kind, e.payload, e.micros
-         FROM (SELECT coalesce(max(seq) + 1, 0) AS next FROM call_events WHERE call_sid = $1) base,
+         FROM base,
               unnest($2::text[], $3::jsonb[], $4::bigint[]) WITH ORDINALITY AS e(kind, payload, micros, ord)",
     )
     .bind(call_sid)
@@ -281,10 +416,12 @@ pub struct NewOrderItem<'a> {
     pub line_total_cents: i64,
 }
 
-/// Writes the order and its lines; a call places at most one order (a repeat returns the first's id).
+/// Writes the order (as `id`) and its lines; a call places at most one order (a repeat returns
+/// the first's id).
 pub async fn insert_order(
     tx: &mut Transaction<'_, Postgres>,
     order: &NewOrder<'_>,
+    id: Uuid,
 ) -> Result<Uuid, StoreError> {
     let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM orders WHERE call_sid = $1")
         .bind(order.call_sid)
@@ -293,12 +430,11 @@ pub async fn insert_order(
     if let Some(id) = existing {
         return Ok(id);
     }
-    let id: Uuid = sqlx::query_scalar(
+    sqlx::query(
         "INSERT INTO orders (call_sid, store_id, status, customer_name, customer_phone, fulfillment,
                              delivery_address, subtotal_cents, tax_cents, delivery_fee_cents,
-                             total_cents, confidence, ready_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         RETURNING id",
+                             total_cents, confidence, ready_at, id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(order.call_sid)
     .bind(order.store_id)
@@ -313,7 +449,8 @@ pub async fn insert_order(
     .bind(order.total_cents)
     .bind(order.confidence)
     .bind(order.ready_at)
-    .fetch_one(&mut **tx)
+    .bind(id)
+    .execute(&mut **tx)
     .await?;
     let line_nos: Vec<i32> = (1..).take(order.items.len()).collect();
     let skus: Vec<&str> = order.items.iter().map(|i| i.sku).collect();
@@ -356,7 +493,7 @@ pub async fn record_status(
     call_sid: &str,
     status: &str,
     duration_seconds: Option<i32>,
-    payload: &Value,
+    params: &[(String, String)],
 ) -> Result<bool, StoreError> {
     let mut tx = pool.begin().await?;
     let Some(_) = lock_call(&mut tx, call_sid).await? else {
@@ -389,7 +526,12 @@ pub async fn record_status(
         call_sid,
         &[CallEvent {
             kind: "status",
-            payload: payload.clone(),
+            payload: Value::Object(
+                params
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            ),
             server_micros: None,
         }],
     )

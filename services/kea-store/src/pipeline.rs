@@ -52,15 +52,14 @@ impl std::fmt::Display for OrderStatus {
     }
 }
 
-/// An order as the pipeline sees it: the row, its lines, and its store's JSON document.
+/// An order as the pipeline sees it: the row and its lines. Its store is read apart, by version
+/// ([`OrderRow::store_updated_at`]), so a process parses each store once, not once per job.
 #[derive(Debug, Clone)]
 pub struct PipelineOrder {
     /// The order row.
     pub order: OrderRow,
     /// Its lines, in the order the caller gave them.
     pub items: Vec<OrderItemRow>,
-    /// The store's document (store JSON) as last imported.
-    pub store: Value,
 }
 
 /// One row of `orders`.
@@ -102,10 +101,12 @@ pub struct OrderRow {
     pub language: String,
     /// What the agent who rejected the order said to the caller.
     pub rejection_reason: Option<String>,
+    /// When the order's store was last changed: the version of its document to use.
+    pub store_updated_at: DateTime<Utc>,
 }
 
 /// One row of `order_items`.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct OrderItemRow {
     /// 1-based position.
     pub line_no: i32,
@@ -127,40 +128,39 @@ pub struct OrderItemRow {
     pub notes: Option<String>,
 }
 
-/// Loads an order with its lines and its store's document; `None` if there is no such order.
+/// Loads an order with its lines, in one statement; `None` if there is no such order.
 pub async fn load_order(pool: &PgPool, id: Uuid) -> Result<Option<PipelineOrder>, StoreError> {
-    let order: Option<OrderRow> = sqlx::query_as(
+    let found: Option<OrderRowWithItems> = sqlx::query_as(
         "SELECT o.id, o.call_sid, o.store_id, o.status, o.customer_name, o.customer_phone,
                 o.fulfillment, o.delivery_address, o.subtotal_cents, o.tax_cents,
                 o.delivery_fee_cents, o.total_cents, o.confidence, o.ready_at, o.created_at,
                 c.ended_at AS call_ended_at, coalesce(c.language, 'en-US') AS language,
-                o.rejection_reason
-         FROM orders o LEFT JOIN calls c ON c.call_sid = o.call_sid
+                o.rejection_reason, s.updated_at AS store_updated_at,
+                coalesce((SELECT json_agg(i ORDER BY i.line_no)
+                            FROM (SELECT line_no, sku, name, size, quantity, modifiers,
+                                         unit_price_cents, line_total_cents, notes
+                                    FROM order_items WHERE order_id = o.id) i),
+                         '[]') AS items
+         FROM orders o
+         JOIN stores s ON s.id = o.store_id
+         LEFT JOIN calls c ON c.call_sid = o.call_sid
          WHERE o.id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    let Some(order) = order else {
-        return Ok(None);
-    };
-    let items: Vec<OrderItemRow> = sqlx::query_as(
-        "SELECT line_no, sku, name, size, quantity, modifiers, unit_price_cents, line_total_cents,
-                notes
-         FROM order_items WHERE order_id = $1 ORDER BY line_no",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
-    let store: Value = sqlx::query_scalar("SELECT document FROM stores WHERE id = $1")
-        .bind(&order.store_id)
-        .fetch_one(pool)
-        .await?;
-    Ok(Some(PipelineOrder {
-        order,
-        items,
-        store,
+    Ok(found.map(|f| PipelineOrder {
+        order: f.order,
+        items: f.items.0,
     }))
+}
+
+/// An order row with its lines as JSON (what [`load_order`] reads).
+#[derive(sqlx::FromRow)]
+struct OrderRowWithItems {
+    #[sqlx(flatten)]
+    order: OrderRow,
+    items: sqlx::types::Json<Vec<OrderItemRow>>,
 }
 
 /// What the caller said on the order's call, turn by turn (each webhook's `SpeechResult`), for

@@ -1,6 +1,8 @@
-//! `extract_order`: the order's second reading before anyone acts on it.
+//! `extract_order`: the order's second reading before anyone acts on it, and the decision it
+//! leads to (the store's policy, applied here rather than in a job of its own: a hop that bought
+//! nothing but another load of the order).
 //!
-//! Two checks, both recorded in the [`Extraction`] that `decide_order` reads:
+//! Two checks, both recorded in the [`Extraction`] the decision reads:
 //! - the order re-priced against the store's current menu (a sku dropped mid-call, or a price
 //!   that no longer recomputes to the same cents, is a reason for a person to look);
 //! - the entity model's second opinion: it re-reads the caller's turns, the entities are resolved
@@ -15,9 +17,8 @@ use kea_ner::resolve::{NerLine, TurnSpans, compare, resolve};
 use kea_store::pipeline::PipelineOrder;
 use serde_json::json;
 
-use super::{
-    DecideOrder, ExtractOrder, Job, enqueue, fulfillment_kind, load, modifier_skus, store_of,
-};
+use super::decide_order::decide_now;
+use super::{ExtractOrder, Job, fulfillment_kind, load, modifier_skus, store_of};
 use crate::decide::Extraction;
 use crate::{JobError, TaskEnv};
 
@@ -30,7 +31,8 @@ pub async fn run(job: ExtractOrder, env: Data<TaskEnv>) -> Result<(), JobError> 
         tracing::debug!(order.id = %job.order_id, status = %order.order.status, "already decided");
         return Ok(());
     }
-    let mut extraction = extract(&order)?;
+    let store = store_of(&env, &order).await?;
+    let mut extraction = extract(&order, &store);
     if let (Some(model), Some(call_sid)) = (env.entity_model.clone(), &order.order.call_sid) {
         let turns = kea_store::pipeline::caller_turns(&env.db, call_sid).await?;
         let texts = turns.clone();
@@ -42,7 +44,6 @@ pub async fn run(job: ExtractOrder, env: Data<TaskEnv>) -> Result<(), JobError> 
         .unwrap_or_else(|e| Err(format!("the entity model panicked: {e}")));
         match read {
             Ok((spans, model_name)) => {
-                let store = store_of(&order)?;
                 let (opinion, problem) =
                     second_opinion(&store, &order, &turns, &spans, &model_name);
                 kea_store::pipeline::record_second_opinion(&env.db, job.order_id, &opinion).await?;
@@ -52,11 +53,7 @@ pub async fn run(job: ExtractOrder, env: Data<TaskEnv>) -> Result<(), JobError> 
             Err(e) => tracing::warn!(order.id = %job.order_id, error = %e, "entity model failed"),
         }
     }
-    let next = DecideOrder {
-        order_id: job.order_id,
-        extraction,
-    };
-    enqueue(&env.db, &next, &job.order_id.to_string()).await
+    decide_now(&env, &order, &store, &extraction).await
 }
 
 /// The order's lines as the menu model prices them.
@@ -74,15 +71,14 @@ fn order_lines(order: &PipelineOrder) -> Vec<OrderLine> {
 }
 
 /// Compares the stored order with what the current menu makes of its lines.
-pub(crate) fn extract(order: &PipelineOrder) -> Result<Extraction, JobError> {
-    let store = store_of(order)?;
+pub(crate) fn extract(order: &PipelineOrder, store: &Store) -> Extraction {
     let mut problems = Vec::new();
     let lines = order_lines(order);
     if lines.is_empty() {
         problems.push("the order has no lines".to_owned());
     }
     let o = &order.order;
-    match price_order(&store, &lines, fulfillment_kind(&o.fulfillment)) {
+    match price_order(store, &lines, fulfillment_kind(&o.fulfillment)) {
         Err(e) => problems.push(format!("the current menu cannot price the order: {e}")),
         Ok(price) => {
             for (item, priced) in order.items.iter().zip(&price.lines) {
@@ -111,7 +107,7 @@ pub(crate) fn extract(order: &PipelineOrder) -> Result<Extraction, JobError> {
             }
         }
     }
-    Ok(Extraction { problems })
+    Extraction { problems }
 }
 
 /// The model's reading of the caller's turns, resolved to the menu and compared with the

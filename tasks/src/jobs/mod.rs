@@ -3,12 +3,13 @@
 //! a job is never renamed; a new behaviour gets a new job.
 //!
 //! ```text
-//! order placed ─► extract_order ─► decide_order ─┬─► (confirmed) ─► push_order_to_pos ─┬─► send_receipt
-//!                                                 └─► verify_order task (agent)         └─► notify_order_problem
+//! order placed ─► extract_order (and decide) ─┬─► (confirmed) ─► push_order_to_pos ─┬─► send_receipt
+//!                                              └─► verify_order task (agent)         └─► notify_order_problem
 //! ```
 //! Jobs that follow a status change (`push_order_to_pos`, `send_receipt`,
 //! `notify_order_problem`) are queued by the `orders_enqueue` trigger; the others by
-//! [`enqueue`], both in the transaction of their cause. Every job is idempotent: it checks the
+//! [`enqueue`], both in the transaction of their cause. (`decide_order` is no longer queued:
+//! `extract_order` decides; the job stays for the ones queued before.) Every job is idempotent: it checks the
 //! order's status first and changes it only from the status it expects.
 
 mod connect_transfer;
@@ -137,12 +138,27 @@ async fn load(
     Ok(order)
 }
 
-/// Parses the store's document (validated at import, so a failure means hand-edited data).
-fn store_of(order: &PipelineOrder) -> Result<kea_menu::Store, JobError> {
-    kea_menu::Store::from_json(&order.store).map_err(|e| JobError::BadStore {
-        store_id: order.order.store_id.clone(),
-        reason: e.to_string(),
-    })
+/// The order's store, as of the version the order was loaded with: from the process's cache, or
+/// read and parsed once (validated at import, so a failure means hand-edited data).
+async fn store_of(
+    env: &crate::TaskEnv,
+    order: &PipelineOrder,
+) -> Result<std::sync::Arc<kea_menu::Store>, JobError> {
+    let (id, version) = (&order.order.store_id, order.order.store_updated_at);
+    if let Some(store) = env.stores.get(id, version) {
+        return Ok(store);
+    }
+    let bad = |reason: String| JobError::BadStore {
+        store_id: id.clone(),
+        reason,
+    };
+    let Some((document, updated_at)) = kea_store::calls::store_document(&env.db, id).await? else {
+        return Err(bad("the store no longer exists".to_owned()));
+    };
+    let store =
+        std::sync::Arc::new(kea_menu::Store::from_json(&document).map_err(|e| bad(e.to_string()))?);
+    env.stores.put(id, updated_at, store.clone());
+    Ok(store)
 }
 
 /// `pickup` or `delivery` as the pricing type.

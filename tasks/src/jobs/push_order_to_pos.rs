@@ -31,7 +31,7 @@ pub async fn run(
         tracing::debug!(order.id = %id, status = %order.order.status, "not waiting for the POS");
         return Ok(());
     }
-    let store = store_of(&order)?;
+    let store = store_of(&env, &order).await?;
     if matches!(store.pos, PosConfig::None) {
         // The store reads its orders in kea; the caller still gets a receipt.
         tracing::info!(order.id = %id, "store has no POS; order stays confirmed in kea");

@@ -24,7 +24,7 @@ pub async fn send_receipt(job: SendReceipt, env: Data<TaskEnv>) -> Result<(), Jo
         tracing::info!(order.id = %job.order_id, status = %order.order.status, "no receipt for this order");
         return Ok(());
     }
-    let store = store_of(&order)?;
+    let store = store_of(&env, &order).await?;
     let body = receipt(&order_text(&order, &store));
     send(&env, &order, &store, "receipt", &body).await
 }
@@ -45,7 +45,7 @@ pub async fn notify_order_problem(
             return Ok(());
         }
     };
-    let store = store_of(&order)?;
+    let store = store_of(&env, &order).await?;
     let body = problem(&order_text(&order, &store), kind);
     send(&env, &order, &store, "order_problem", &body).await
 }

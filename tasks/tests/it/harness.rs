@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use kea_menu::{FulfillmentKind, OrderLine, Store, price_order};
-use kea_store::calls::{NewCall, NewOrder, NewOrderItem};
+use kea_store::calls::{NewOrder, NewOrderItem};
 use kea_tasks::{RetrySettings, TaskEnv, WorkerSettings};
 use kea_test_db::TestDb;
 use kea_twilio::mock::MockTwilio;
@@ -151,6 +151,7 @@ impl Pipeline {
             public_url: Some("https://kea.example".to_owned()),
             pos_max_attempts: setup.max_attempts,
             entity_model: setup.entity_model.clone(),
+            stores: kea_tasks::StoreCache::default(),
         };
         let mut settings = WorkerSettings::new(format!("test-{}", Uuid::new_v4()));
         settings.retry = RetrySettings {
@@ -226,18 +227,15 @@ impl Pipeline {
         ];
         let price = price_order(&self.store, &lines, FulfillmentKind::Pickup).unwrap();
         let mut tx = self.db.pool().begin().await.unwrap();
-        kea_store::calls::insert_call(
-            &mut tx,
-            &NewCall {
-                call_sid: &call_sid,
-                store_id: &self.store.id,
-                account_sid: None,
-                from_number: "+15551234567",
-                to_number: &self.store.phone,
-                state: &json!({}),
-                language: "en-US",
-            },
+        sqlx::query(
+            "INSERT INTO calls (call_sid, store_id, from_number, to_number, next_event_seq)
+             VALUES ($1, $2, '+15551234567', $3, $4)",
         )
+        .bind(&call_sid)
+        .bind(&self.store.id)
+        .bind(&self.store.phone)
+        .bind(i32::try_from(said.len()).unwrap())
+        .execute(&mut *tx)
         .await
         .unwrap();
         for (seq, text) in said.iter().enumerate() {
@@ -282,6 +280,7 @@ impl Pipeline {
                 ready_at: chrono::Utc::now() + chrono::Duration::minutes(20),
                 items,
             },
+            Uuid::new_v4(),
         )
         .await
         .unwrap();

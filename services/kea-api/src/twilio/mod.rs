@@ -31,28 +31,28 @@ pub fn routes() -> Router<AppState> {
         .route("/queue/choice", post(queue::choice))
 }
 
-/// A webhook's form parameters, extracted only when Twilio's signature over them verifies.
+/// A webhook's form, extracted only when Twilio's signature over it verifies, with its typed
+/// request (`T`, e.g. [`kea_twilio::VoiceRequest`]) parsed once, here. A form `T` cannot be read
+/// from is answered with the apology TwiML (no real Twilio request lacks what `T` needs).
 #[derive(Debug)]
-pub struct SignedForm {
-    /// Every parameter, in the order sent.
+pub struct SignedForm<T = serde::de::IgnoredAny> {
+    /// Every parameter, in the order sent (cleaned of control characters).
     pub params: Vec<(String, String)>,
-    /// The raw body, for typed parsing.
-    pub body: Bytes,
+    /// The typed request.
+    pub request: T,
 }
 
-impl SignedForm {
-    /// The parameters as a JSON object, for the replay record.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::Object(
-            self.params
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                .collect(),
-        )
+impl<T> SignedForm<T> {
+    /// The value of parameter `name`, if it was sent.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
-impl FromRequest<AppState> for SignedForm {
+impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for SignedForm<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -101,16 +101,38 @@ impl FromRequest<AppState> for SignedForm {
         let dirty = params
             .iter()
             .any(|(k, v)| k.chars().chain(v.chars()).any(unwanted));
-        if !dirty {
-            return Ok(Self { params, body });
+        let (params, body) = if dirty {
+            let params: Vec<(String, String)> = params
+                .into_iter()
+                .map(|(k, v)| (k.replace(unwanted, ""), v.replace(unwanted, "")))
+                .collect();
+            let body = Bytes::from(serde_urlencoded::to_string(&params).unwrap_or_default());
+            (params, body)
+        } else {
+            (params, body)
+        };
+        match serde_urlencoded::from_bytes::<T>(&body) {
+            Ok(request) => Ok(Self { params, request }),
+            Err(e) => {
+                tracing::error!(http.path = %path_and_query, error = %e, "signed webhook without the parameters it needs; apologising");
+                Err(apology(state))
+            }
         }
-        let params: Vec<(String, String)> = params
-            .into_iter()
-            .map(|(k, v)| (k.replace(unwanted, ""), v.replace(unwanted, "")))
-            .collect();
-        let body = Bytes::from(serde_urlencoded::to_string(&params).unwrap_or_default());
-        Ok(Self { params, body })
     }
+}
+
+/// What a caller hears when something failed on our side: an apology, then a person.
+pub fn apology(state: &AppState) -> Response {
+    twiml(
+        kea_twilio::twiml::Response::new()
+            .say(
+                "Sorry, something went wrong on our side. Let me get someone to help you.",
+                "en-US",
+                None,
+            )
+            .push(queue::enqueue(state))
+            .to_xml(),
+    )
 }
 
 /// Characters no transcript or Twilio parameter should hold: control characters other than tab

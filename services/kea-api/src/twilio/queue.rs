@@ -27,13 +27,6 @@ pub fn enqueue(state: &AppState) -> Verb {
     })
 }
 
-fn param<'a>(form: &'a SignedForm, name: &str) -> Option<&'a str> {
-    form.params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 /// The caller's language for what kea says while they wait.
 async fn language(state: &AppState, call_sid: &str) -> String {
     kea_store::calls::call_language(&state.db, call_sid)
@@ -49,10 +42,11 @@ fn spanish(language: &str) -> bool {
 
 /// `POST /twilio/queue/wait`: one turn of the wait (see the module doc).
 pub async fn wait(State(state): State<AppState>, form: SignedForm) -> Response {
-    let Some(call_sid) = param(&form, "CallSid") else {
+    let Some(call_sid) = form.param("CallSid") else {
         return twiml(TwiML::new().push(Verb::Leave).to_xml());
     };
-    let waited = param(&form, "QueueTime")
+    let waited = form
+        .param("QueueTime")
         .and_then(|t| t.parse::<u64>().ok())
         .unwrap_or(0);
     let lang = language(&state, call_sid).await;
@@ -132,8 +126,8 @@ fn hold(language: &str, place: Option<i64>, pause: u32) -> String {
 /// `POST /twilio/queue/leave`: the caller left the queue (`QueueResult`). After a timeout (we
 /// answered `<Leave/>`), the caller chooses: the store's own line, or a call back.
 pub async fn leave(State(state): State<AppState>, form: SignedForm) -> Response {
-    let call_sid = param(&form, "CallSid").unwrap_or_default();
-    let result = param(&form, "QueueResult").unwrap_or_default();
+    let call_sid = form.param("CallSid").unwrap_or_default();
+    let result = form.param("QueueResult").unwrap_or_default();
     match result {
         "bridged" | "redirected" => return twiml(TwiML::new().to_xml()),
         "hangup" => {
@@ -188,11 +182,12 @@ fn choice_prompt(state: &AppState, lang: &str, has_store_line: bool) -> String {
 /// `POST /twilio/queue/choice`: 1 or "store" → the store's own line; 2, "call me back", or
 /// silence without a store line → a `callback` task and goodbye.
 pub async fn choice(State(state): State<AppState>, form: SignedForm) -> Response {
-    let call_sid = param(&form, "CallSid").unwrap_or_default();
+    let call_sid = form.param("CallSid").unwrap_or_default();
     let lang = language(&state, call_sid).await;
     let es = spanish(&lang);
-    let digits = param(&form, "Digits").unwrap_or_default();
-    let speech = param(&form, "SpeechResult")
+    let digits = form.param("Digits").unwrap_or_default();
+    let speech = form
+        .param("SpeechResult")
         .unwrap_or_default()
         .to_lowercase();
     let staff_phone = kea_store::calls::staff_phone_of_call(&state.db, call_sid)

@@ -21,17 +21,10 @@ const CALL_STATUSES: [&str; 8] = [
     "canceled",
 ];
 
-fn param<'a>(form: &'a SignedForm, name: &str) -> Option<&'a str> {
-    form.params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 /// `POST /twilio/status`: the call's status changed. A call that ends without an outcome (the
 /// caller hung up mid-order) is marked `abandoned`. Always 204: Twilio does not act on the answer.
 pub async fn call_status(State(state): State<AppState>, form: SignedForm) -> Response {
-    let (Some(sid), Some(status)) = (param(&form, "CallSid"), param(&form, "CallStatus")) else {
+    let (Some(sid), Some(status)) = (form.param("CallSid"), form.param("CallStatus")) else {
         tracing::warn!("status callback without CallSid or CallStatus ignored");
         return StatusCode::NO_CONTENT.into_response();
     };
@@ -39,8 +32,10 @@ pub async fn call_status(State(state): State<AppState>, form: SignedForm) -> Res
         tracing::warn!(call.sid = %sid, call.status = %status, "unknown CallStatus ignored");
         return StatusCode::NO_CONTENT.into_response();
     }
-    let duration = param(&form, "CallDuration").and_then(|d| d.parse::<i32>().ok());
-    match kea_store::calls::record_status(&state.db, sid, status, duration, &form.to_json()).await {
+    let duration = form
+        .param("CallDuration")
+        .and_then(|d| d.parse::<i32>().ok());
+    match kea_store::calls::record_status(&state.db, sid, status, duration, &form.params).await {
         Ok(true) => {
             tracing::info!(call.sid = %sid, call.status = %status, "call status recorded");
             // A caller who hangs up while waiting for a person needs nobody any more.
@@ -68,12 +63,11 @@ pub async fn call_status(State(state): State<AppState>, form: SignedForm) -> Res
 /// `POST /twilio/sms/status`: a message the server sent changed status; recorded on its
 /// `sms_messages` row.
 pub async fn message_status(State(state): State<AppState>, form: SignedForm) -> Response {
-    let (Some(sid), Some(status)) = (param(&form, "MessageSid"), param(&form, "MessageStatus"))
-    else {
+    let (Some(sid), Some(status)) = (form.param("MessageSid"), form.param("MessageStatus")) else {
         tracing::warn!("message status callback without MessageSid or MessageStatus");
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let error_code = param(&form, "ErrorCode").filter(|c| !c.is_empty());
+    let error_code = form.param("ErrorCode").filter(|c| !c.is_empty());
     match kea_store::pipeline::record_sms_status(&state.db, sid, status, error_code).await {
         Ok(SmsStatusRecord::Recorded) => {
             tracing::info!(message.sid = %sid, message.status = %status, "message status recorded")
@@ -95,9 +89,9 @@ pub async fn message_status(State(state): State<AppState>, form: SignedForm) -> 
 /// and hand the caller to a person.
 pub async fn fallback(State(state): State<AppState>, form: SignedForm) -> Response {
     tracing::error!(
-        call.sid = param(&form, "CallSid").unwrap_or(""),
-        twilio.error_code = param(&form, "ErrorCode").unwrap_or(""),
-        twilio.error_url = param(&form, "ErrorUrl").unwrap_or(""),
+        call.sid = form.param("CallSid").unwrap_or(""),
+        twilio.error_code = form.param("ErrorCode").unwrap_or(""),
+        twilio.error_url = form.param("ErrorUrl").unwrap_or(""),
         "Twilio used the fallback URL; transferring the caller"
     );
     twiml(

@@ -1,41 +1,37 @@
 //! The voice call: the first webhook and every turn after it.
 //!
-//! Each request is one short transaction: lock the call's row, run the pure dialog step, save the
-//! new state, append the replay record (params in, state, TwiML out, server time) and, when the
-//! caller confirmed, write the order. Every `<Gather>` and `<Redirect>` carries the turn number it
-//! answers (`?n=`), so a repeated delivery of a turn gets the TwiML already sent for it and never
-//! runs the dialog twice (no item is added twice).
+//! A turn reads the call ([`kea_store::calls::load_call`]), runs the pure dialog step, and saves
+//! the result in one statement ([`kea_store::calls::save_turn`]: the new state and the replay
+//! record, params in, state, TwiML out, server time; with the order, when the caller confirmed,
+//! in the same transaction). Every `<Gather>` and `<Redirect>` carries the turn number it answers
+//! (`?n=`), so a repeated delivery of a turn gets the TwiML already sent for it and never runs the
+//! dialog twice (no item is added twice); two deliveries racing on two replicas are told apart
+//! by the save, which takes only the first.
 
 use std::time::Instant;
 
 use axum::extract::{Query, State};
 use axum::response::Response;
 use kea_dialog::{DialogState, Event, Next, Outcome, Turn};
+use kea_store::calls::{NewCall, TurnRecord, TurnSaved};
 use kea_twilio::VoiceRequest;
 use kea_twilio::twiml::{Gather, Say};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::menus::StoreBundle;
-use super::{SignedForm, twiml};
+use super::{SignedForm, apology, twiml};
 use crate::AppState;
 
 /// What went wrong in a turn; the caller still gets TwiML (an apology and a person).
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
-    /// The form lacked what Twilio always sends.
-    #[error("bad webhook parameters: {0}")]
-    Params(#[from] kea_twilio::TwilioError),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] kea_store::StoreError),
-    /// A database statement failed.
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
     /// The store's menu could not be loaded.
     #[error(transparent)]
     Menu(#[from] super::menus::MenuError),
-    /// The dialog state could not be (de)serialised.
+    /// The stored dialog state could not be read.
     #[error("dialog state: {0}")]
     State(#[from] serde_json::Error),
     /// The confirmed order does not price (the dialog and the menu disagree).
@@ -47,26 +43,24 @@ impl WebhookError {
     /// Apologises and hands the caller to a person, so no call is dropped by a failure of ours.
     fn into_twiml(self, state: &AppState, call_sid: &str) -> Response {
         tracing::error!(call.sid = %call_sid, error = %self, "voice webhook failed; transferring the caller");
-        twiml(
-            kea_twilio::twiml::Response::new()
-                .say(
-                    "Sorry, something went wrong on our side. Let me get someone to help you.",
-                    "en-US",
-                    None,
-                )
-                .push(super::queue::enqueue(state))
-                .to_xml(),
-        )
+        apology(state)
     }
 }
 
+/// One turn's inputs, gathered once.
+struct TurnInput<'a> {
+    state: &'a AppState,
+    form: &'a SignedForm<VoiceRequest>,
+    bundle: &'a StoreBundle,
+    started: Instant,
+}
+
 /// `POST /twilio/voice`: a call to one of the stores' numbers.
-pub async fn incoming(State(state): State<AppState>, form: SignedForm) -> Response {
+pub async fn incoming(State(state): State<AppState>, form: SignedForm<VoiceRequest>) -> Response {
     let started = Instant::now();
-    let sid = sid_of(&form);
     match start_call(&state, &form, started).await {
         Ok(response) => response,
-        Err(e) => e.into_twiml(&state, &sid),
+        Err(e) => e.into_twiml(&state, &form.request.call_sid),
     }
 }
 
@@ -81,30 +75,21 @@ pub struct TurnQuery {
 pub async fn turn(
     State(state): State<AppState>,
     Query(query): Query<TurnQuery>,
-    form: SignedForm,
+    form: SignedForm<VoiceRequest>,
 ) -> Response {
     let started = Instant::now();
-    let sid = sid_of(&form);
     match take_turn(&state, &form, query.n, started).await {
         Ok(response) => response,
-        Err(e) => e.into_twiml(&state, &sid),
+        Err(e) => e.into_twiml(&state, &form.request.call_sid),
     }
-}
-
-fn sid_of(form: &SignedForm) -> String {
-    form.params
-        .iter()
-        .find(|(k, _)| k == "CallSid")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
 }
 
 async fn start_call(
     state: &AppState,
-    form: &SignedForm,
+    form: &SignedForm<VoiceRequest>,
     started: Instant,
 ) -> Result<Response, WebhookError> {
-    let req = VoiceRequest::from_form(&form.body)?;
+    let req = &form.request;
     let Some((store_id, updated_at)) = kea_store::calls::store_by_phone(&state.db, &req.to).await?
     else {
         tracing::warn!(call.sid = %req.call_sid, "call to a number that is no store's; hanging up politely");
@@ -126,68 +111,39 @@ async fn start_call(
         &Event::Start,
         &bundle.context(state.config.clock.now(), state.config.enforce_store_hours),
     );
-    let language = default_language(&bundle);
-
-    let mut tx = state.db.begin().await?;
-    let initial_json = serde_json::to_value(&initial)?;
-    let created = kea_store::calls::insert_call(
-        &mut tx,
-        &kea_store::calls::NewCall {
-            call_sid: &req.call_sid,
-            store_id: &store_id,
-            account_sid: req.account_sid.as_deref(),
-            from_number: &req.from,
-            to_number: &req.to,
-            state: &initial_json,
-            language: &language,
-        },
-    )
-    .await?;
-    if !created {
-        // Twilio delivered the first webhook twice: answer as the first time.
-        if let Some(xml) = kea_store::calls::twiml_of_turn(&mut tx, &req.call_sid, 1).await? {
-            return Ok(twiml(xml));
-        }
-    }
-    let _lock = kea_store::calls::lock_call(&mut tx, &req.call_sid).await?;
-    let response = finish_turn(
+    let input = TurnInput {
         state,
-        &mut tx,
         form,
-        &req,
-        &bundle,
-        &initial_json,
-        next,
-        turn,
-        0,
+        bundle: &bundle,
         started,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(response)
+    };
+    let call = NewCall {
+        store_id: &store_id,
+        account_sid: req.account_sid.as_deref(),
+        from_number: &req.from,
+        to_number: &req.to,
+    };
+    finish_turn(&input, next, turn, 0, Some(call)).await
 }
 
 async fn take_turn(
     state: &AppState,
-    form: &SignedForm,
+    form: &SignedForm<VoiceRequest>,
     answered: Option<i32>,
     started: Instant,
 ) -> Result<Response, WebhookError> {
-    let req = VoiceRequest::from_form(&form.body)?;
-    let mut tx = state.db.begin().await?;
-    let Some(call) = kea_store::calls::lock_call(&mut tx, &req.call_sid).await? else {
+    let req = &form.request;
+    let Some(call) = kea_store::calls::load_call(&state.db, &req.call_sid).await? else {
         // A turn for a call we never saw start (or that was purged): start it now.
-        drop(tx);
         return start_call(state, form, started).await;
     };
     let answered = answered.unwrap_or(call.turns);
-    if answered < call.turns {
+    if answered < call.turns
+        && let Some(xml) =
+            kea_store::calls::twiml_of_turn(&state.db, &req.call_sid, answered + 1).await?
+    {
         // A repeated delivery of a turn already taken: the same answer again.
-        if let Some(xml) =
-            kea_store::calls::twiml_of_turn(&mut tx, &req.call_sid, answered + 1).await?
-        {
-            return Ok(twiml(xml));
-        }
+        return Ok(twiml(xml));
     }
     if call.outcome.is_some() {
         // The call already ended (placed, cancelled, transferred): nothing more to do.
@@ -197,28 +153,19 @@ async fn take_turn(
         .menus
         .get(&state.db, &call.store_id, call.store_updated_at)
         .await?;
-    let before: DialogState = serde_json::from_value(call.state.clone())?;
-    let event = event_of(&req);
+    let before: DialogState = serde_json::from_value(call.state)?;
     let (next, turn) = kea_dialog::step(
         &before,
-        &event,
+        &event_of(req),
         &bundle.context(state.config.clock.now(), state.config.enforce_store_hours),
     );
-    let response = finish_turn(
+    let input = TurnInput {
         state,
-        &mut tx,
         form,
-        &req,
-        &bundle,
-        &call.state,
-        next,
-        turn,
-        call.turns,
+        bundle: &bundle,
         started,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(response)
+    };
+    finish_turn(&input, next, turn, call.turns, None).await
 }
 
 /// What the caller did, in the dialog's terms.
@@ -240,90 +187,63 @@ fn event_of(req: &VoiceRequest) -> Event {
     Event::Silence
 }
 
-fn default_language(bundle: &StoreBundle) -> String {
-    bundle
-        .store
-        .languages
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "en-US".to_owned())
-}
-
-/// Saves the step's result, writes the order if one was placed, and renders the TwiML.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one turn's whole context, used once"
-)]
+/// Saves the step's result (with the order, if one was placed) and answers with its TwiML.
 async fn finish_turn(
-    state: &AppState,
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    form: &SignedForm,
-    req: &VoiceRequest,
-    bundle: &StoreBundle,
-    // The state the step started from, as stored (recorded as it is, not re-encoded).
-    before: &serde_json::Value,
+    input: &TurnInput<'_>,
     after: DialogState,
     turn: Turn,
     turns_before: i32,
-    started: Instant,
+    new_call: Option<NewCall<'_>>,
 ) -> Result<Response, WebhookError> {
+    let TurnInput {
+        state,
+        form,
+        bundle,
+        started,
+    } = input;
+    let req = &form.request;
     let turns = turns_before + 1;
-    let outcome = turn.outcome.map(Outcome::as_str);
-    let mut order_id = None;
-    if let Some(placed) = &turn.order {
-        let now = state.config.clock.now();
-        order_id = Some(write_order(tx, req, bundle, placed, now).await?);
-    }
+    let order = match &turn.order {
+        Some(placed) => Some(priced_order(req, bundle, placed, state.config.clock.now())?),
+        None => None,
+    };
     let xml = render(state, bundle, &turn, turns);
-    let after_json = serde_json::to_value(&after)?;
-    kea_store::calls::save_turn(
-        tx,
-        &req.call_sid,
-        &after_json,
-        turns,
-        turn.language.bcp47(),
-        outcome,
-    )
-    .await?;
-    let micros = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
     let said: Vec<&str> = turn.say.iter().map(|u| u.text.as_str()).collect();
-    kea_store::calls::append_events(
-        tx,
-        &req.call_sid,
-        &[
-            kea_store::calls::CallEvent {
-                kind: "webhook",
-                payload: form.to_json(),
-                server_micros: None,
-            },
-            kea_store::calls::CallEvent {
-                kind: "state",
-                payload: json!({"turn": turns, "before": before, "after": after_json,
-                                "said": said, "outcome": outcome, "order_id": order_id}),
-                server_micros: None,
-            },
-            kea_store::calls::CallEvent {
-                kind: "twiml",
-                payload: json!({"turn": turns, "xml": xml}),
-                server_micros: Some(micros),
-            },
-        ],
-    )
-    .await?;
-    if let Some(id) = order_id {
-        tracing::info!(call.sid = %req.call_sid, order.id = %id, store.id = %bundle.store.id, "order placed");
+    let record = TurnRecord {
+        call_sid: &req.call_sid,
+        turns_before,
+        new_call,
+        state: &after,
+        language: turn.language.bcp47(),
+        outcome: turn.outcome.map(Outcome::as_str),
+        webhook: &form.params,
+        said: &said,
+        twiml: &xml,
+        server_micros: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+        order,
+    };
+    match kea_store::calls::save_turn(&state.db, &record).await? {
+        TurnSaved::Saved { order_id } => {
+            if let Some(id) = order_id {
+                tracing::info!(call.sid = %req.call_sid, order.id = %id, store.id = %bundle.store.id, "order placed");
+            }
+            Ok(twiml(xml))
+        }
+        TurnSaved::AlreadyTaken => {
+            // Another delivery of this turn was saved first: its answer is the one that stands.
+            let first = kea_store::calls::twiml_of_turn(&state.db, &req.call_sid, turns).await?;
+            Ok(twiml(first.unwrap_or(xml)))
+        }
     }
-    Ok(twiml(xml))
 }
 
-/// Prices the placed order by the store's rules and writes it with its lines.
-async fn write_order(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    req: &VoiceRequest,
-    bundle: &StoreBundle,
-    placed: &kea_dialog::PlacedOrder,
+/// The placed order, priced by the store's rules, as it is written.
+fn priced_order<'a>(
+    req: &'a VoiceRequest,
+    bundle: &'a StoreBundle,
+    placed: &'a kea_dialog::PlacedOrder,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<uuid::Uuid, WebhookError> {
+) -> Result<kea_store::calls::NewOrder<'a>, WebhookError> {
     let store = &bundle.store;
     let price = kea_menu::price_order(store, &placed.lines, placed.fulfillment)?;
     let items = placed
@@ -353,7 +273,7 @@ async fn write_order(
         call_sid: &req.call_sid,
         store_id: &store.id,
         // Not decided yet: the `decide_order` job confirms it or asks an agent (queued by the
-        // `orders_enqueue` trigger in this transaction).
+        // `orders_enqueue` trigger in the turn's transaction).
         status: kea_store::pipeline::OrderStatus::PendingVerification,
         customer_name: &placed.customer_name,
         customer_phone: &placed.customer_phone,
@@ -369,7 +289,7 @@ async fn write_order(
             .unwrap_or_else(|| now + chrono::Duration::minutes(minutes)),
         items,
     };
-    Ok(kea_store::calls::insert_order(tx, &order).await?)
+    Ok(order)
 }
 
 /// The turn as TwiML: what to say, then listen (with a redirect for silence), transfer or hang up.

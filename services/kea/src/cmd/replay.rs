@@ -1,6 +1,6 @@
-//! `kea replay CALL_SID`: feeds a recorded call's caller turns back through the current dialog
-//! engine and shows, turn by turn, where what kea would say now differs from what it said then.
-//! Exits 0 when nothing differs, 1 otherwise: a regression check for dialog changes.
+//! `kea replay CALL_SID…`: feeds each recorded call's caller turns back through the current
+//! dialog engine and shows, turn by turn, where what kea would say now differs from what it said
+//! then. Exits 0 when nothing differs, 1 otherwise: a regression check for dialog changes.
 
 use std::process::ExitCode;
 
@@ -15,8 +15,9 @@ use crate::cmd::call::TargetArgs;
 /// `kea replay`
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
-    /// The CallSid of a recorded call.
-    call_sid: String,
+    /// The CallSids of recorded calls (one or more).
+    #[arg(required = true, num_args = 1..)]
+    call_sids: Vec<String>,
     /// Print every turn, not only those that differ.
     #[arg(long, short)]
     verbose: bool,
@@ -41,27 +42,57 @@ struct Recorded {
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let db = args.target.pool(2).await?;
+    let mut differing_calls = 0;
+    for sid in &args.call_sids {
+        let (turns, differing) = replay(&db, sid, args.verbose).await?;
+        if args.call_sids.len() > 1 {
+            print!("{sid}: ");
+        }
+        println!("{turns} turns replayed, {differing} differ");
+        if differing > 0 {
+            differing_calls += 1;
+        }
+    }
+    if args.call_sids.len() > 1 {
+        println!(
+            "{} calls replayed, {differing_calls} differ",
+            args.call_sids.len()
+        );
+    }
+    Ok(if differing_calls == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Replays one call; returns how many turns it had and how many differ now.
+async fn replay(
+    db: &sqlx::PgPool,
+    call_sid: &str,
+    verbose: bool,
+) -> anyhow::Result<(usize, usize)> {
     let call: Option<RecordedCall> = sqlx::query_as(
         "SELECT c.from_number, c.store_id, s.document, c.started_at, c.outcome
            FROM calls c JOIN stores s ON s.id = c.store_id WHERE c.call_sid = $1",
     )
-    .bind(&args.call_sid)
-    .fetch_optional(&db)
+    .bind(call_sid)
+    .fetch_optional(db)
     .await
     .context("reading the call")?;
     let Some((from, store_id, document, started_at, outcome)) = call else {
-        bail!("no recorded call {}", args.call_sid)
+        bail!("no recorded call {call_sid}")
     };
     let store = Store::from_json(&document).with_context(|| format!("store `{store_id}`"))?;
     let events: Vec<(String, Value)> =
         sqlx::query_as("SELECT kind, payload FROM call_events WHERE call_sid = $1 AND kind IN ('webhook', 'state') ORDER BY seq")
-            .bind(&args.call_sid)
-            .fetch_all(&db)
+            .bind(call_sid)
+            .fetch_all(db)
             .await
             .context("reading the call's events")?;
     let turns = recorded_turns(&events);
     if turns.is_empty() {
-        bail!("call {} has no recorded turns", args.call_sid);
+        bail!("call {call_sid} has no recorded turns");
     }
 
     let matcher = MenuMatcher::new(&store.menu);
@@ -89,7 +120,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         if !same {
             differing += 1;
         }
-        if args.verbose || !same {
+        if verbose || !same {
             println!("turn {}: caller {heard}", n + 1);
             println!("  then: {}", turn.said.join(" "));
             if !same {
@@ -97,12 +128,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    println!("{} turns replayed, {differing} differ", turns.len());
-    Ok(if differing == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok((turns.len(), differing))
 }
 
 /// Pairs each recorded webhook with the dialog's answer to it (the `state` event that follows).

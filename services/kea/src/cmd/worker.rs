@@ -104,6 +104,7 @@ impl JobArgs {
             public_url: self.callback_url.clone(),
             pos_max_attempts: self.max_attempts,
             entity_model: None,
+            stores: kea_tasks::StoreCache::default(),
         };
         let name = self
             .worker_name

@@ -13,6 +13,7 @@ mod pipeline;
 mod serve;
 mod simulate;
 mod store_import;
+mod turns;
 
 use std::net::TcpListener;
 use std::process::Command;
