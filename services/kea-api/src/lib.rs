@@ -84,6 +84,8 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Parsed menus, shared by every request.
     pub menus: Arc<twilio::menus::Menus>,
+    /// The calls this process is taking, between their turns.
+    pub live_calls: Arc<twilio::live::LiveCalls>,
     /// The data API's schema cache (loaded on first use, reloaded on `NOTIFY pgrst`).
     pub schema: Arc<pgrst::schema_cache::SchemaHandle>,
     /// The data API's tokens already verified with `config.jwt_secret`.
@@ -107,6 +109,7 @@ impl AppState {
             reads,
             config: Arc::new(config),
             menus: Arc::default(),
+            live_calls: Arc::default(),
             schema: Arc::default(),
             jwts: Arc::default(),
             console: Arc::default(),

@@ -5,6 +5,7 @@
 //! TwiML, and errors become TwiML too (an apology and a transfer to a person): a non-2xx answer
 //! would make Twilio play its own error message to the caller.
 
+pub mod live;
 pub mod menus;
 pub mod queue;
 mod status;

@@ -38,6 +38,9 @@ pub async fn call_status(State(state): State<AppState>, form: SignedForm) -> Res
     match kea_store::calls::record_status(&state.db, sid, status, duration, &form.params).await {
         Ok(true) => {
             tracing::info!(call.sid = %sid, call.status = %status, "call status recorded");
+            if !matches!(status, "queued" | "ringing" | "in-progress") {
+                state.live_calls.forget(sid);
+            }
             // A caller who hangs up while waiting for a person needs nobody any more.
             if status != "in-progress"
                 && status != "ringing"

@@ -6,7 +6,8 @@
 //! in the same transaction). Every `<Gather>` and `<Redirect>` carries the turn number it answers
 //! (`?n=`), so a repeated delivery of a turn gets the TwiML already sent for it and never runs the
 //! dialog twice (no item is added twice); two deliveries racing on two replicas are told apart
-//! by the save, which takes only the first.
+//! by the save, which takes only the first. Between turns, the process keeps each call as its
+//! last turn left it ([`super::live`]), so a turn usually reads nothing from the database.
 
 use std::time::Instant;
 
@@ -18,6 +19,7 @@ use kea_twilio::VoiceRequest;
 use kea_twilio::twiml::{Gather, Say};
 use serde::Deserialize;
 
+use super::live::LiveCall;
 use super::menus::StoreBundle;
 use super::{SignedForm, apology, twiml};
 use crate::AppState;
@@ -123,7 +125,24 @@ async fn start_call(
         from_number: &req.from,
         to_number: &req.to,
     };
-    finish_turn(&input, next, turn, 0, Some(call)).await
+    match finish_turn(&input, next, turn, 0, Some(call)).await? {
+        Some(xml) => Ok(twiml(xml)),
+        // Twilio delivered the first webhook twice: answer as the first time.
+        None => answer_of_turn(state, &req.call_sid, 1).await,
+    }
+}
+
+/// The TwiML a turn was answered with, for a repeated delivery of it.
+async fn answer_of_turn(
+    state: &AppState,
+    call_sid: &str,
+    turn: i32,
+) -> Result<Response, WebhookError> {
+    match kea_store::calls::twiml_of_turn(&state.db, call_sid, turn).await? {
+        Some(xml) => Ok(twiml(xml)),
+        // Saved by another delivery, yet not found: the call moved on; nothing more to say.
+        None => Ok(twiml(kea_twilio::twiml::Response::new().hangup().to_xml())),
+    }
 }
 
 async fn take_turn(
@@ -133,29 +152,58 @@ async fn take_turn(
     started: Instant,
 ) -> Result<Response, WebhookError> {
     let req = &form.request;
-    let Some(call) = kea_store::calls::load_call(&state.db, &req.call_sid).await? else {
+    // This process's copy of the call first; a copy that turns out stale (another replica took
+    // a turn) makes the save refuse, and the turn is taken again from the database.
+    if let Some(call) = state.live_calls.take(&req.call_sid) {
+        if let Some(response) = continue_call(state, form, answered, started, call).await? {
+            return Ok(response);
+        }
+    }
+    let Some(row) = kea_store::calls::load_call(&state.db, &req.call_sid).await? else {
         // A turn for a call we never saw start (or that was purged): start it now.
         return start_call(state, form, started).await;
     };
-    let answered = answered.unwrap_or(call.turns);
-    if answered < call.turns
-        && let Some(xml) =
-            kea_store::calls::twiml_of_turn(&state.db, &req.call_sid, answered + 1).await?
-    {
-        // A repeated delivery of a turn already taken: the same answer again.
-        return Ok(twiml(xml));
-    }
-    if call.outcome.is_some() {
+    if row.outcome.is_some() && answered.is_none_or(|n| n >= row.turns) {
         // The call already ended (placed, cancelled, transferred): nothing more to do.
         return Ok(twiml(kea_twilio::twiml::Response::new().hangup().to_xml()));
+    }
+    let call = LiveCall {
+        store_id: row.store_id,
+        store_updated_at: row.store_updated_at,
+        turns: row.turns,
+        state: serde_json::from_value(row.state)?,
+    };
+    let turns = call.turns;
+    match continue_call(state, form, answered, started, call).await? {
+        Some(response) => Ok(response),
+        // Another delivery of this turn was saved first: its answer is the one that stands.
+        None => answer_of_turn(state, &req.call_sid, turns + 1).await,
+    }
+}
+
+/// Takes the turn from `call` as it stood; `None` when the call was not there any more (its
+/// turn was saved by another delivery, here or on another replica).
+async fn continue_call(
+    state: &AppState,
+    form: &SignedForm<VoiceRequest>,
+    answered: Option<i32>,
+    started: Instant,
+    call: LiveCall,
+) -> Result<Option<Response>, WebhookError> {
+    let req = &form.request;
+    let answered = answered.unwrap_or(call.turns);
+    if answered < call.turns {
+        // A repeated delivery of a turn already taken: the same answer again.
+        return answer_of_turn(state, &req.call_sid, answered + 1)
+            .await
+            .map(Some);
     }
     let bundle = state
         .menus
         .get(&state.db, &call.store_id, call.store_updated_at)
         .await?;
-    let before: DialogState = serde_json::from_value(call.state)?;
     let (next, turn) = kea_dialog::step(
-        &before,
+        &call.state,
         &event_of(req),
         &bundle.context(state.config.clock.now(), state.config.enforce_store_hours),
     );
@@ -165,7 +213,9 @@ async fn take_turn(
         bundle: &bundle,
         started,
     };
-    finish_turn(&input, next, turn, call.turns, None).await
+    Ok(finish_turn(&input, next, turn, call.turns, None)
+        .await?
+        .map(twiml))
 }
 
 /// What the caller did, in the dialog's terms.
@@ -187,14 +237,15 @@ fn event_of(req: &VoiceRequest) -> Event {
     Event::Silence
 }
 
-/// Saves the step's result (with the order, if one was placed) and answers with its TwiML.
+/// Saves the step's result (with the order, if one was placed) and returns its TwiML; `None`
+/// when another delivery of the turn was saved first. A call that goes on is kept live.
 async fn finish_turn(
     input: &TurnInput<'_>,
     after: DialogState,
     turn: Turn,
     turns_before: i32,
     new_call: Option<NewCall<'_>>,
-) -> Result<Response, WebhookError> {
+) -> Result<Option<String>, WebhookError> {
     let TurnInput {
         state,
         form,
@@ -222,18 +273,26 @@ async fn finish_turn(
         server_micros: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
         order,
     };
+    let ended = record.outcome.is_some();
     match kea_store::calls::save_turn(&state.db, &record).await? {
         TurnSaved::Saved { order_id } => {
             if let Some(id) = order_id {
                 tracing::info!(call.sid = %req.call_sid, order.id = %id, store.id = %bundle.store.id, "order placed");
             }
-            Ok(twiml(xml))
+            if !ended {
+                state.live_calls.put(
+                    &req.call_sid,
+                    LiveCall {
+                        store_id: bundle.store.id.clone(),
+                        store_updated_at: bundle.updated_at,
+                        turns,
+                        state: after,
+                    },
+                );
+            }
+            Ok(Some(xml))
         }
-        TurnSaved::AlreadyTaken => {
-            // Another delivery of this turn was saved first: its answer is the one that stands.
-            let first = kea_store::calls::twiml_of_turn(&state.db, &req.call_sid, turns).await?;
-            Ok(twiml(first.unwrap_or(xml)))
-        }
+        TurnSaved::AlreadyTaken => Ok(None),
     }
 }
 

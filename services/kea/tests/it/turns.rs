@@ -216,3 +216,92 @@ async fn a_postgres_crash_mid_load_loses_no_answered_turn() {
         .await
         .unwrap();
 }
+
+/// Two replicas take turns of one call in alternation: each one's copy of the call is stale every
+/// other turn, and the call still goes exactly as on one server (the save refuses a stale copy,
+/// and the turn is taken again from the database).
+#[tokio::test]
+async fn replicas_taking_turns_in_alternation_agree_on_the_call() {
+    let db = kea_test_db::TestDb::new().await;
+    crate::import_stores(db.url(), &["tonys-pizza"]);
+    let a = Server::start(db.url(), AUTH_TOKEN).await;
+    let b = Server::start(db.url(), AUTH_TOKEN).await;
+    let http = reqwest::Client::new();
+    let sid = format!("CA{}", uuid::Uuid::new_v4().simple());
+    let params = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        [
+            ("AccountSid", "AC00000000000000000000000000000000"),
+            ("CallSid", sid.as_str()),
+            ("From", "+15557654321"),
+            ("To", "+15550100001"),
+            ("CallStatus", "in-progress"),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+    };
+    let mut n = webhook(&http, &a.url, "/twilio/voice", &params(&[]))
+        .await
+        .unwrap();
+    let says = [
+        "a large pepperoni pizza",
+        "and a coke",
+        "no that's all",
+        "pickup",
+        "Maria",
+        "yes",
+    ];
+    for (i, say) in says.iter().enumerate() {
+        let server = if i % 2 == 0 { &b } else { &a };
+        let path = format!("/twilio/voice/turn?n={n}");
+        n = webhook(
+            &http,
+            &server.url,
+            &path,
+            &params(&[("SpeechResult", say), ("Confidence", "0.93")]),
+        )
+        .await
+        .unwrap_or_else(|| panic!("no dialog answer to {say:?}"));
+    }
+    let turns: Vec<i32> = sqlx::query_scalar(
+        "SELECT (payload->>'turn')::int FROM call_events WHERE call_sid = $1 AND kind = 'twiml' ORDER BY seq",
+    )
+    .bind(&sid)
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        turns,
+        (1..=7).collect::<Vec<_>>(),
+        "each turn once, in order"
+    );
+    let lines: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT i.sku, i.quantity FROM order_items i JOIN orders o ON o.id = i.order_id
+          WHERE o.call_sid = $1 ORDER BY i.line_no",
+    )
+    .bind(&sid)
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert!(
+        lines.is_empty() || lines.iter().any(|(sku, _)| sku == "pizza-pepperoni"),
+        "{lines:?}"
+    );
+    let state: serde_json::Value =
+        sqlx::query_scalar("SELECT state FROM calls WHERE call_sid = $1")
+            .bind(&sid)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    let ordered = state.to_string();
+    assert!(
+        ordered.contains("pizza-pepperoni") && ordered.contains("coke"),
+        "both lines once: {ordered}"
+    );
+    assert_eq!(
+        ordered.matches("pizza-pepperoni").count(),
+        1,
+        "the pizza once: {ordered}"
+    );
+}
