@@ -154,10 +154,10 @@ async fn take_turn(
     let req = &form.request;
     // This process's copy of the call first; a copy that turns out stale (another replica took
     // a turn) makes the save refuse, and the turn is taken again from the database.
-    if let Some(call) = state.live_calls.take(&req.call_sid) {
-        if let Some(response) = continue_call(state, form, answered, started, call).await? {
-            return Ok(response);
-        }
+    if let Some(call) = state.live_calls.take(&req.call_sid)
+        && let Some(response) = continue_call(state, form, answered, started, call).await?
+    {
+        return Ok(response);
     }
     let Some(row) = kea_store::calls::load_call(&state.db, &req.call_sid).await? else {
         // A turn for a call we never saw start (or that was purged): start it now.
