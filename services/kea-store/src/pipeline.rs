@@ -192,12 +192,15 @@ pub async fn record_second_opinion(
     Ok(())
 }
 
-/// `pending_verification` → `confirmed` (the trigger queues the POS push). False if the order
-/// was not pending (already decided, or cancelled).
+/// `pending_verification` → `confirmed`, by a job that goes on to push the order itself (no
+/// push job is queued for it: `kea.pipeline_inline`). False if the order was not pending
+/// (already decided, or cancelled).
 pub async fn confirm_order(pool: &PgPool, id: Uuid) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE orders SET status = 'confirmed', decided_at = now(), decision_reason = NULL
-         WHERE id = $1 AND status = 'pending_verification'",
+        "WITH inline AS (SELECT set_config('kea.pipeline_inline', 'on', true))
+         UPDATE orders SET status = 'confirmed', decided_at = now(), decision_reason = NULL
+           FROM inline
+          WHERE id = $1 AND status = 'pending_verification'",
     )
     .bind(id)
     .execute(pool)
@@ -230,17 +233,20 @@ pub async fn send_to_verification(
     Ok(true)
 }
 
-/// `confirmed` → `sent_to_pos` with the POS's reference (the trigger queues the receipt).
-/// False when the order was not `confirmed` (already recorded by an earlier run).
+/// `confirmed` → `sent_to_pos` with the POS's reference, by a job that goes on to text the
+/// receipt itself (no receipt job is queued: `kea.pipeline_inline`). False when the order was
+/// not `confirmed` (already recorded by an earlier run).
 pub async fn mark_sent_to_pos(
     pool: &PgPool,
     id: Uuid,
     pos_ref: Option<&str>,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "UPDATE orders SET status = 'sent_to_pos', sent_to_pos_at = now(),
+        "WITH inline AS (SELECT set_config('kea.pipeline_inline', 'on', true))
+         UPDATE orders SET status = 'sent_to_pos', sent_to_pos_at = now(),
                            pos_ref = coalesce($2, pos_ref), pos_error = NULL
-         WHERE id = $1 AND status = 'confirmed'",
+           FROM inline
+          WHERE id = $1 AND status = 'confirmed'",
     )
     .bind(id)
     .bind(pos_ref)

@@ -2,7 +2,7 @@
 //! `pending_verification` with a `verify_order` task for an agent. `extract_order` decides
 //! itself ([`decide_now`]): this job runs the decisions queued before it did.
 
-use apalis::prelude::Data;
+use apalis::prelude::{Attempt, Data};
 use kea_store::pipeline::{OrderStatus, PipelineOrder};
 
 use super::{DecideOrder, Job, load, store_of};
@@ -10,8 +10,8 @@ use crate::decide::{Decision, Evidence, Extraction, decide};
 use crate::{JobError, TaskEnv};
 
 /// The job's handler.
-pub async fn run(job: DecideOrder, env: Data<TaskEnv>) -> Result<(), JobError> {
-    let Some(order) = load(&env.db, job.order_id, DecideOrder::NAME).await? else {
+pub async fn run(job: DecideOrder, env: Data<TaskEnv>, attempt: Attempt) -> Result<(), JobError> {
+    let Some(mut order) = load(&env.db, job.order_id, DecideOrder::NAME).await? else {
         return Ok(());
     };
     if order.order.status != OrderStatus::PendingVerification {
@@ -19,16 +19,22 @@ pub async fn run(job: DecideOrder, env: Data<TaskEnv>) -> Result<(), JobError> {
         return Ok(());
     }
     let store = store_of(&env, &order).await?;
-    decide_now(&env, &order, &store, &job.extraction).await
+    if decide_now(&env, &order, &store, &job.extraction).await? {
+        order.order.status = OrderStatus::Confirmed;
+        super::push_order_to_pos::push_and_text(&env, &mut order, &store, attempt.current())
+            .await?;
+    }
+    Ok(())
 }
 
-/// Applies the store's policy to the order with what the extraction found.
+/// Applies the store's policy to the order with what the extraction found; true when this
+/// confirmed it (the caller goes on to push it: no push job is queued for it).
 pub(crate) async fn decide_now(
     env: &TaskEnv,
     order: &PipelineOrder,
     store: &kea_menu::Store,
     extraction: &Extraction,
-) -> Result<(), JobError> {
+) -> Result<bool, JobError> {
     let id = order.order.id;
     let evidence = Evidence {
         policy: store.verification_policy,
@@ -39,15 +45,17 @@ pub(crate) async fn decide_now(
     };
     match decide(&evidence) {
         Decision::Confirm => {
-            if kea_store::pipeline::confirm_order(&env.db, id).await? {
+            let confirmed = kea_store::pipeline::confirm_order(&env.db, id).await?;
+            if confirmed {
                 tracing::info!(order.id = %id, "order confirmed");
             }
+            Ok(confirmed)
         }
         Decision::Verify(reason) => {
             if kea_store::pipeline::send_to_verification(&env.db, id, &reason).await? {
                 tracing::info!(order.id = %id, %reason, "order sent to an agent");
             }
+            Ok(false)
         }
     }
-    Ok(())
 }

@@ -10,29 +10,54 @@
 //!   compared with the dialog's. The opinion is stored on the order (`orders.second_opinion`)
 //!   for the console, and a disagreement sends the order to an agent.
 
-use apalis::prelude::Data;
+use apalis::prelude::{Attempt, Data};
 use kea_menu::matcher::MenuMatcher;
 use kea_menu::{OrderLine, Store, price_order};
 use kea_ner::resolve::{NerLine, TurnSpans, compare, resolve};
 use kea_store::pipeline::PipelineOrder;
 use serde_json::json;
 
+use kea_store::pipeline::OrderStatus;
+
 use super::decide_order::decide_now;
+use super::push_order_to_pos::push_and_text;
 use super::{ExtractOrder, Job, fulfillment_kind, load, modifier_skus, store_of};
 use crate::decide::Extraction;
 use crate::{JobError, TaskEnv};
 
-/// The job's handler.
-pub async fn run(job: ExtractOrder, env: Data<TaskEnv>) -> Result<(), JobError> {
-    let Some(order) = load(&env.db, job.order_id, ExtractOrder::NAME).await? else {
+/// The job's handler: takes the order as far as it goes (decided, then pushed and texted when
+/// kea confirms it); a retry resumes from the order's status.
+pub async fn run(job: ExtractOrder, env: Data<TaskEnv>, attempt: Attempt) -> Result<(), JobError> {
+    let Some(mut order) = load(&env.db, job.order_id, ExtractOrder::NAME).await? else {
         return Ok(());
     };
-    if order.order.status != kea_store::pipeline::OrderStatus::PendingVerification {
-        tracing::debug!(order.id = %job.order_id, status = %order.order.status, "already decided");
-        return Ok(());
-    }
     let store = store_of(&env, &order).await?;
-    let mut extraction = extract(&order, &store);
+    match order.order.status {
+        OrderStatus::PendingVerification => {
+            if !second_reading_and_decision(&env, &order, &store).await? {
+                return Ok(());
+            }
+            order.order.status = OrderStatus::Confirmed;
+        }
+        // A retry after the decision (or the push) was recorded: go on from there.
+        OrderStatus::Confirmed | OrderStatus::SentToPos => {}
+        other => {
+            tracing::debug!(order.id = %job.order_id, status = %other, "nothing left to do");
+            return Ok(());
+        }
+    }
+    push_and_text(&env, &mut order, &store, attempt.current()).await
+}
+
+/// The re-pricing and the entity model's reading, then the store's policy; true when kea
+/// confirmed the order.
+async fn second_reading_and_decision(
+    env: &TaskEnv,
+    order: &PipelineOrder,
+    store: &Store,
+) -> Result<bool, JobError> {
+    let id = order.order.id;
+    let mut extraction = extract(order, store);
     if let (Some(model), Some(call_sid)) = (env.entity_model.clone(), &order.order.call_sid) {
         let turns = kea_store::pipeline::caller_turns(&env.db, call_sid).await?;
         let texts = turns.clone();
@@ -44,16 +69,15 @@ pub async fn run(job: ExtractOrder, env: Data<TaskEnv>) -> Result<(), JobError> 
         .unwrap_or_else(|e| Err(format!("the entity model panicked: {e}")));
         match read {
             Ok((spans, model_name)) => {
-                let (opinion, problem) =
-                    second_opinion(&store, &order, &turns, &spans, &model_name);
-                kea_store::pipeline::record_second_opinion(&env.db, job.order_id, &opinion).await?;
+                let (opinion, problem) = second_opinion(store, order, &turns, &spans, &model_name);
+                kea_store::pipeline::record_second_opinion(&env.db, id, &opinion).await?;
                 extraction.problems.extend(problem);
             }
             // The model is a second opinion: without it the order is judged on the rest.
-            Err(e) => tracing::warn!(order.id = %job.order_id, error = %e, "entity model failed"),
+            Err(e) => tracing::warn!(order.id = %id, error = %e, "entity model failed"),
         }
     }
-    decide_now(&env, &order, &store, &extraction).await
+    decide_now(env, order, store, &extraction).await
 }
 
 /// The order's lines as the menu model prices them.

@@ -5,42 +5,76 @@
 //! Transient failures are retried with exponential backoff and jitter (the worker's retry
 //! policy); a permanent one, or the last transient one, makes the order `pos_failed` with a
 //! `callback` task for an agent to phone the store (and the trigger queues a text to the caller).
+//! Once the POS has the order, the same job texts the caller the receipt ([`push_and_text`]):
+//! a retry resumes from the order's status (`sent_to_pos`: only the receipt is left).
 
 use apalis::prelude::{Attempt, Data};
 use chrono::Duration;
 use kea_menu::{FulfillmentKind, PosConfig, Store};
 use kea_pos::{PosError, PosItem, PosModifier, PosOrder};
-use kea_store::pipeline::PipelineOrder;
+use kea_store::pipeline::{OrderStatus, PipelineOrder};
 
-use super::{
-    Job, PushOrderToPos, SendReceipt, enqueue, fulfillment_kind, load, modifier_skus, store_of,
-};
+use super::texts::receipt;
+use super::{Job, PushOrderToPos, fulfillment_kind, load, modifier_skus, store_of};
 use crate::{JobError, TaskEnv};
 
-/// The job's handler.
+/// The job's handler (for an order an agent confirmed; `extract_order` pushes the ones kea
+/// confirms itself).
 pub async fn run(
     job: PushOrderToPos,
     env: Data<TaskEnv>,
     attempt: Attempt,
 ) -> Result<(), JobError> {
-    let id = job.order_id;
-    let Some(order) = load(&env.db, id, PushOrderToPos::NAME).await? else {
+    let Some(mut order) = load(&env.db, job.order_id, PushOrderToPos::NAME).await? else {
         return Ok(());
     };
-    if order.order.status != kea_store::pipeline::OrderStatus::Confirmed {
-        tracing::debug!(order.id = %id, status = %order.order.status, "not waiting for the POS");
+    if !matches!(
+        order.order.status,
+        OrderStatus::Confirmed | OrderStatus::SentToPos
+    ) {
+        tracing::debug!(order.id = %job.order_id, status = %order.order.status, "not waiting for the POS");
         return Ok(());
     }
     let store = store_of(&env, &order).await?;
+    push_and_text(&env, &mut order, &store, attempt.current()).await
+}
+
+/// Pushes a `confirmed` order (this is the job's `attempt`), then texts the receipt; an order
+/// already `sent_to_pos` gets only the receipt (sent at most once: `sms_messages`).
+pub(crate) async fn push_and_text(
+    env: &TaskEnv,
+    order: &mut PipelineOrder,
+    store: &Store,
+    attempt: usize,
+) -> Result<(), JobError> {
+    if order.order.status == OrderStatus::Confirmed {
+        if !push(env, order, store, attempt).await? {
+            return Ok(());
+        }
+        if !matches!(store.pos, PosConfig::None) {
+            order.order.status = OrderStatus::SentToPos;
+        }
+    }
+    receipt(env, order, store).await
+}
+
+/// One push; true when the receipt is due (the POS has the order, or the store has no POS and
+/// reads its orders in kea).
+async fn push(
+    env: &TaskEnv,
+    order: &PipelineOrder,
+    store: &Store,
+    attempt: usize,
+) -> Result<bool, JobError> {
+    let id = order.order.id;
     if matches!(store.pos, PosConfig::None) {
         // The store reads its orders in kea; the caller still gets a receipt.
         tracing::info!(order.id = %id, "store has no POS; order stays confirmed in kea");
-        enqueue(&env.db, &SendReceipt { order_id: id }, &id.to_string()).await?;
-        return Ok(());
+        return Ok(true);
     }
     let result =
         match kea_pos::adapter_for(&store.pos, env.secrets.as_ref(), env.http.clone()).await {
-            Ok(adapter) => adapter.push(&pos_order(&order, &store)).await,
+            Ok(adapter) => adapter.push(&pos_order(order, store)).await,
             Err(e) => Err(e),
         };
     match result {
@@ -50,10 +84,10 @@ pub async fn run(
             {
                 tracing::info!(order.id = %id, http.status = accepted.status, "order sent to the POS");
             }
-            Ok(())
+            Ok(true)
         }
-        Err(e) if e.is_transient() && attempt.current() < env.pos_max_attempts => {
-            tracing::warn!(order.id = %id, attempt = attempt.current(), error = %e, "POS push failed; will retry");
+        Err(e) if e.is_transient() && attempt < env.pos_max_attempts => {
+            tracing::warn!(order.id = %id, attempt, error = %e, "POS push failed; will retry");
             kea_store::pipeline::record_pos_error(&env.db, id, &e.to_string()).await?;
             Err(JobError::PosTransient {
                 order_id: id,
@@ -61,10 +95,10 @@ pub async fn run(
             })
         }
         Err(e) => {
-            let error = describe(&e, attempt.current());
+            let error = describe(&e, attempt);
             tracing::error!(order.id = %id, error = %error, "POS push failed for good");
             kea_store::pipeline::mark_pos_failed(&env.db, id, &error).await?;
-            Ok(())
+            Ok(false)
         }
     }
 }

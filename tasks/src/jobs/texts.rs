@@ -9,7 +9,7 @@ use kea_store::pipeline::{NewSms, PipelineOrder, SmsSlot};
 use kea_twilio::{OutboundMessage, TwilioError};
 
 use super::{Job, NotifyOrderProblem, SendReceipt, load, modifier_skus, store_of};
-use crate::receipt::{OrderText, Problem, ReceiptLine, problem, receipt};
+use crate::receipt::{OrderText, Problem, ReceiptLine, problem};
 use crate::{JobError, TaskEnv};
 
 /// `send_receipt`'s handler.
@@ -25,8 +25,17 @@ pub async fn send_receipt(job: SendReceipt, env: Data<TaskEnv>) -> Result<(), Jo
         return Ok(());
     }
     let store = store_of(&env, &order).await?;
-    let body = receipt(&order_text(&order, &store));
-    send(&env, &order, &store, "receipt", &body).await
+    receipt(&env, &order, &store).await
+}
+
+/// Texts the caller the order's receipt (at most once per order).
+pub(crate) async fn receipt(
+    env: &TaskEnv,
+    order: &PipelineOrder,
+    store: &kea_menu::Store,
+) -> Result<(), JobError> {
+    let body = crate::receipt::receipt(&order_text(order, store));
+    send(env, order, store, "receipt", &body).await
 }
 
 /// `notify_order_problem`'s handler.

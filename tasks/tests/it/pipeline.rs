@@ -73,15 +73,12 @@ async fn a_sure_order_reaches_the_pos_once_and_the_caller_gets_a_receipt() {
             .await
             .iter()
             .all(|(_, status, _)| status == "Done")
-            && p.jobs(id).await.len() == 3
+            && p.jobs(id).await.len() == 1
     })
     .await;
     let kinds: Vec<String> = p.jobs(id).await.into_iter().map(|j| j.0).collect();
-    // extract_order decides itself: no decide_order hop.
-    assert_eq!(
-        kinds,
-        ["extract_order", "push_order_to_pos", "send_receipt"]
-    );
+    // One job takes the order all the way: decided, pushed, texted.
+    assert_eq!(kinds, ["extract_order"]);
     assert!(p.tasks(id).await.is_empty(), "no agent needed");
 }
 
@@ -408,4 +405,23 @@ async fn a_second_opinion_that_disagrees_sends_the_order_to_an_agent() {
         "{reason}"
     );
     assert!(p.pos.hits().is_empty(), "nothing reaches the POS");
+}
+
+/// A change made another way than by a job that goes on itself (an agent's approval through the
+/// data API) still queues the next job.
+#[tokio::test]
+async fn an_approval_from_outside_a_job_still_queues_the_push() {
+    let p = Pipeline::new(Setup {
+        start_workers: false,
+        ..Setup::default()
+    })
+    .await;
+    let id = p.place_order(0.97).await;
+    sqlx::query("UPDATE orders SET status = 'confirmed' WHERE id = $1")
+        .bind(id)
+        .execute(p.db.pool())
+        .await
+        .unwrap();
+    let kinds: Vec<String> = p.jobs(id).await.into_iter().map(|j| j.0).collect();
+    assert_eq!(kinds, ["extract_order", "push_order_to_pos"]);
 }
