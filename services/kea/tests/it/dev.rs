@@ -75,25 +75,7 @@ async fn kea_dev_brings_everything_up_and_down_and_reuses_its_cluster() {
     .execute(&mut conn)
     .await
     .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let sid: Option<String> = sqlx::query_scalar(
-            "SELECT message_sid FROM sms_messages WHERE store_id = 'bean-there' AND kind = 'receipt'",
-        )
-        .fetch_optional(&mut conn)
-        .await
-        .unwrap()
-        .flatten();
-        if let Some(sid) = sid {
-            assert!(sid.starts_with("SMdev"), "{sid}");
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "kea dev's workers sent no receipt"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let first_sids = receipt_sids(&mut conn, 1).await;
     // A store the developer adds survives restarts (and the samples are not re-imported over it).
     sqlx::query("UPDATE stores SET name = 'Tony''s Test Kitchen' WHERE id = 'tonys-pizza'")
         .execute(&mut conn)
@@ -133,6 +115,19 @@ async fn kea_dev_brings_everything_up_and_down_and_reuses_its_cluster() {
         .await
         .unwrap();
     assert_eq!(name, "Tony's Test Kitchen");
+    // Texts sent after a restart get ids of their own (the inbox's counter starts again, its
+    // process part does not repeat), so nothing collides with the texts already recorded.
+    sqlx::query(
+        "INSERT INTO orders (store_id, status, customer_name, customer_phone, fulfillment,
+                             subtotal_cents, tax_cents, total_cents, confidence)
+         VALUES ('bean-there', 'confirmed', 'Dev', '+15551230000', 'pickup', 0, 0, 0, 1.0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let sids = receipt_sids(&mut conn, 2).await;
+    assert!(sids.contains(&first_sids[0]), "{sids:?}");
+    assert_ne!(sids[0], sids[1], "{sids:?}");
     conn.close().await.unwrap();
     let (ok, stdout) = stop(child, Signal::SIGTERM).await;
     assert!(ok, "{stdout}");
@@ -256,6 +251,31 @@ async fn kea_dev_takes_a_call_to_the_kitchen_ticket_and_the_receipt() {
         "{log}"
     );
     assert!(log.contains("TEXT (kea dev inbox"), "{log}");
+}
+
+/// Waits (up to 20 s) until bean-there has `count` receipts with Twilio sids; returns the sids.
+async fn receipt_sids(conn: &mut PgConnection, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let sids: Vec<String> = sqlx::query_scalar(
+            "SELECT message_sid FROM sms_messages
+              WHERE store_id = 'bean-there' AND kind = 'receipt' AND message_sid IS NOT NULL
+              ORDER BY created_at",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        if sids.len() >= count {
+            assert!(sids.iter().all(|s| s.starts_with("SMdev")), "{sids:?}");
+            return sids;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "kea dev's workers sent {} receipts, not {count}",
+            sids.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Polls `sql` (one text value) until it is `want`, for up to 30 seconds.
