@@ -36,6 +36,11 @@ async fn caller_tool_queries_match_direct_sql() {
     );
     assert_eq!(r.json()[0]["outcome"], "order_placed");
     assert_eq!(r.content_range(), "0-0/*");
+    // Where the time went, as the W3C Server-Timing header says it.
+    let timing = r.header("server-timing");
+    for phase in ["plan;dur=", "db;dur=", "render;dur="] {
+        assert!(timing.contains(phase), "{timing}");
+    }
 
     let r = get(
         &f.app,

@@ -88,6 +88,7 @@ async fn serve(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, PgrstError> {
+    let started = std::time::Instant::now();
     let secret = state.config.jwt_secret.as_ref().map(|s| s.expose());
     let auth = state.jwts.authenticate(headers, secret)?;
     let mut req = parsed?;
@@ -95,8 +96,23 @@ async fn serve(
     let cache = schema(state).await?;
     let plan = plan::plan(&req, &cache)?;
     let q = sql::to_sql(&plan);
+    let planned = started.elapsed();
     let res = exec::execute(&state.reads, &state.db, &q, &auth).await?;
-    response::respond(&plan, res)
+    let executed = started.elapsed();
+    let mut response = response::respond(&plan, res)?;
+    // Where the time went, for a client's developer tools (the W3C Server-Timing header):
+    // parsing, authenticating and planning; the database; writing the answer.
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let timing = format!(
+        "plan;dur={:.3}, db;dur={:.3}, render;dur={:.3}",
+        ms(planned),
+        ms(executed - planned),
+        ms(started.elapsed() - executed)
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&timing) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    Ok(response)
 }
 
 /// The schema cache, loaded on first use (and the reload listener started with it).
