@@ -123,19 +123,6 @@ pub async fn load_call(pool: &PgPool, call_sid: &str) -> Result<Option<CallRow>,
     .await?)
 }
 
-/// Loads and locks the call for the rest of the transaction (for the rare writes outside a turn).
-async fn lock_call(
-    tx: &mut Transaction<'_, Postgres>,
-    call_sid: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT call_sid FROM calls WHERE call_sid = $1 FOR UPDATE")
-            .bind(call_sid)
-            .fetch_optional(&mut **tx)
-            .await?,
-    )
-}
-
 /// The TwiML already sent for `turn` of the call, if that turn was taken: a repeated delivery
 /// gets the same answer and does not run the dialog again.
 pub async fn twiml_of_turn(
@@ -253,7 +240,8 @@ static NEXT_TURN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "WITH turn AS (
            UPDATE calls SET state = $2, language = $3, outcome = coalesce(outcome, $4),
-                            turns = turns + 1, next_event_seq = next_event_seq + 3
+                            turns = turns + 1, next_event_seq = next_event_seq + 3,
+                            updated_at = now()
             WHERE call_sid = $1 AND turns = $9
            RETURNING next_event_seq - 3 AS first)
          {TURN_EVENTS}"
@@ -322,46 +310,6 @@ pub async fn save_turn<S: serde::Serialize + Sync>(
     let id = insert_order(&mut tx, order, id).await?;
     tx.commit().await?;
     Ok(TurnSaved::Saved { order_id: Some(id) })
-}
-
-/// One entry of the replay record.
-#[derive(Debug, Clone)]
-pub struct CallEvent {
-    /// `webhook`, `twiml`, `state`, `status`, `error` or `message`.
-    pub kind: &'static str,
-    /// What crossed the boundary.
-    pub payload: Value,
-    /// Server time the turn took, in microseconds, where known.
-    pub server_micros: Option<i64>,
-}
-
-/// Appends events to the call's replay record, numbered from the call's counter (taken under the
-/// row's lock in the same statement, so numbers never collide with a turn's).
-pub async fn append_events(
-    tx: &mut Transaction<'_, Postgres>,
-    call_sid: &str,
-    events: &[CallEvent],
-) -> Result<(), StoreError> {
-    let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
-    let payloads: Vec<&Value> = events.iter().map(|e| &e.payload).collect();
-    let micros: Vec<Option<i64>> = events.iter().map(|e| e.server_micros).collect();
-    sqlx::query(
-        "WITH base AS (
-           UPDATE calls SET next_event_seq = next_event_seq + cardinality($2::text[])
-            WHERE call_sid = $1
-           RETURNING next_event_seq - cardinality($2::text[]) AS next)
-         INSERT INTO call_events (call_sid, seq, kind, payload, server_micros)
-         SELECT $1, base.next + e.ord - 1, e.kind, e.payload, e.micros
-         FROM base,
-              unnest($2::text[], $3::jsonb[], $4::bigint[]) WITH ORDINALITY AS e(kind, payload, micros, ord)",
-    )
-    .bind(call_sid)
-    .bind(&kinds)
-    .bind(&payloads)
-    .bind(&micros)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// An order as the dialog placed it, priced.
@@ -485,9 +433,9 @@ pub async fn insert_order(
     Ok(id)
 }
 
-/// Records Twilio's status callback. A call that ends with no outcome yet (the caller hung up
-/// mid-order) becomes `abandoned`; one that never connected (`busy`, `failed`, `no-answer`)
-/// becomes `failed`. Returns false when the call is unknown.
+/// Records Twilio's status callback, in one statement. A call that ends with no outcome yet (the
+/// caller hung up mid-order) becomes `abandoned`; one that never connected (`busy`, `failed`,
+/// `no-answer`) becomes `failed`. Returns false when the call is unknown.
 pub async fn record_status(
     pool: &PgPool,
     call_sid: &str,
@@ -495,10 +443,6 @@ pub async fn record_status(
     duration_seconds: Option<i32>,
     params: &[(String, String)],
 ) -> Result<bool, StoreError> {
-    let mut tx = pool.begin().await?;
-    let Some(_) = lock_call(&mut tx, call_sid).await? else {
-        return Ok(false);
-    };
     let ended = matches!(
         status,
         "completed" | "busy" | "failed" | "no-answer" | "canceled"
@@ -508,34 +452,24 @@ pub async fn record_status(
         "busy" | "failed" | "no-answer" => Some("failed"),
         _ => None,
     };
-    sqlx::query(
-        "UPDATE calls SET status = $2, duration_seconds = coalesce($3, duration_seconds),
-                          ended_at = CASE WHEN $4 THEN coalesce(ended_at, now()) ELSE ended_at END,
-                          outcome = coalesce(outcome, $5)
-         WHERE call_sid = $1",
+    let recorded = sqlx::query(
+        "WITH call AS (
+           UPDATE calls SET status = $2, duration_seconds = coalesce($3, duration_seconds),
+                            ended_at = CASE WHEN $4 THEN coalesce(ended_at, now()) ELSE ended_at END,
+                            outcome = coalesce(outcome, $5),
+                            next_event_seq = next_event_seq + 1, updated_at = now()
+            WHERE call_sid = $1
+           RETURNING next_event_seq - 1 AS seq)
+         INSERT INTO call_events (call_sid, seq, kind, payload)
+         SELECT $1, call.seq, 'status', $6 FROM call",
     )
     .bind(call_sid)
     .bind(status)
     .bind(duration_seconds)
     .bind(ended)
     .bind(outcome)
-    .execute(&mut *tx)
+    .bind(sqlx::types::Json(Params(params)))
+    .execute(pool)
     .await?;
-    append_events(
-        &mut tx,
-        call_sid,
-        &[CallEvent {
-            kind: "status",
-            payload: Value::Object(
-                params
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect(),
-            ),
-            server_micros: None,
-        }],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(true)
+    Ok(recorded.rows_affected() == 1)
 }
