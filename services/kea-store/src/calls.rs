@@ -270,30 +270,28 @@ pub async fn save_turn<S: serde::Serialize + Sync>(
         turn: number,
         xml: turn.twiml,
     });
+    // $1–$8 are the same for both; the first turn adds the call's facts, a later one the turn
+    // it must still be at.
+    let sql = match turn.new_call {
+        Some(_) => FIRST_TURN.as_str(),
+        None => NEXT_TURN.as_str(),
+    };
+    let statement = sqlx::query(sql)
+        .bind(turn.call_sid)
+        .bind(state)
+        .bind(turn.language)
+        .bind(turn.outcome)
+        .bind(&webhook)
+        .bind(&state_event)
+        .bind(&twiml)
+        .bind(turn.server_micros);
     let statement = match &turn.new_call {
-        Some(call) => sqlx::query(FIRST_TURN.as_str())
-            .bind(turn.call_sid)
-            .bind(state)
-            .bind(turn.language)
-            .bind(turn.outcome)
-            .bind(&webhook)
-            .bind(&state_event)
-            .bind(&twiml)
-            .bind(turn.server_micros)
+        Some(call) => statement
             .bind(call.store_id)
             .bind(call.account_sid)
             .bind(call.from_number)
             .bind(call.to_number),
-        None => sqlx::query(NEXT_TURN.as_str())
-            .bind(turn.call_sid)
-            .bind(state)
-            .bind(turn.language)
-            .bind(turn.outcome)
-            .bind(&webhook)
-            .bind(&state_event)
-            .bind(&twiml)
-            .bind(turn.server_micros)
-            .bind(turn.turns_before),
+        None => statement.bind(turn.turns_before),
     };
     let (Some(order), Some(id)) = (&turn.order, order_id) else {
         let saved = statement.execute(pool).await?.rows_affected() > 0;

@@ -66,7 +66,8 @@ async fn style() -> Response {
     static_file("text/css; charset=utf-8", STYLE)
 }
 
-fn static_file(content_type: &'static str, body: &'static str) -> Response {
+/// A page's script or style sheet, compiled in (also `kea dev`'s page's).
+pub fn static_file(content_type: &'static str, body: &'static str) -> Response {
     (
         [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
         body,
@@ -74,8 +75,9 @@ fn static_file(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-/// Pages are never cached and never framed by another site.
-fn page(status: StatusCode, markup: maud::Markup) -> Response {
+/// Pages are never cached and never framed by another site, and run only their own scripts
+/// (also `kea dev`'s page).
+pub fn page(status: StatusCode, markup: maud::Markup) -> Response {
     let mut r = (status, Html(markup.into_string())).into_response();
     let h = r.headers_mut();
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

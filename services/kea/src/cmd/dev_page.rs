@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
+use axum::http::header::HOST;
 use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -138,35 +138,16 @@ fn loopback_host(host: &str) -> bool {
 }
 
 async fn script() -> Response {
-    static_file("text/javascript; charset=utf-8", SCRIPT)
+    kea_api::console::static_file("text/javascript; charset=utf-8", SCRIPT)
 }
 
 async fn style() -> Response {
-    static_file("text/css; charset=utf-8", STYLE)
+    kea_api::console::static_file("text/css; charset=utf-8", STYLE)
 }
 
-fn static_file(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
-        body,
-    )
-        .into_response()
-}
-
-/// Never cached (it holds tokens), never framed, scripts only from here.
+/// Never cached (it holds tokens), never framed, scripts only from here: as the console's pages.
 fn html_page(status: StatusCode, markup: Markup) -> Response {
-    let mut r = (status, Html(markup.into_string())).into_response();
-    let h = r.headers_mut();
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-        ),
-    );
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    r
+    kea_api::console::page(status, markup)
 }
 
 fn layout(title: &str, body: Markup) -> Markup {

@@ -89,7 +89,9 @@ async fn receive(
     let Some(key) = header(kea_pos::IDEMPOTENCY_HEADER).map(str::to_owned) else {
         return refuse(StatusCode::BAD_REQUEST, "no Idempotency-Key");
     };
-    let payload: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let Ok(payload) = serde_json::from_slice::<Value>(&body) else {
+        return refuse(StatusCode::BAD_REQUEST, "the order is not JSON");
+    };
     let (reference, first) = {
         let Ok(mut taken) = pos.taken.lock() else {
             return refuse(StatusCode::INTERNAL_SERVER_ERROR, "dev POS state poisoned");

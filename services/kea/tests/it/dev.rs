@@ -22,6 +22,15 @@ fn start(data_dir: &std::path::Path, port: u16) -> Child {
         .unwrap()
 }
 
+/// A new `kea dev` folder under `root` with its own PostgreSQL port remembered, so that it cannot
+/// race another test's `kea dev` for the first free port.
+fn fresh_data_dir(root: &std::path::Path) -> std::path::PathBuf {
+    let data = root.join("kea-data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("port"), format!("{}\n", free_port())).unwrap();
+    data
+}
+
 /// Sends `signal` and returns (exit success, stdout). Its output is read while it stops, so a
 /// full pipe never holds it up.
 async fn stop(child: Child, signal: Signal) -> (bool, String) {
@@ -190,9 +199,7 @@ async fn a_busy_port_or_a_second_kea_dev_fails_at_once_and_touches_nothing() {
 #[tokio::test]
 async fn kea_dev_takes_a_call_to_the_kitchen_ticket_and_the_receipt() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("kea-data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("port"), format!("{}\n", free_port())).unwrap();
+    let data = fresh_data_dir(dir.path());
     let port = free_port();
     let client = reqwest::Client::new();
     let readyz = format!("http://127.0.0.1:{port}/readyz");
@@ -304,9 +311,7 @@ async fn a_call_from_the_dev_page_reaches_the_kitchen_and_the_inbox() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("kea-data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("port"), format!("{}\n", free_port())).unwrap();
+    let data = fresh_data_dir(dir.path());
     let port = free_port();
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
@@ -449,9 +454,7 @@ async fn a_call_from_the_dev_page_reaches_the_kitchen_and_the_inbox() {
 #[tokio::test]
 async fn ctrl_c_does_not_wait_for_open_pages() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("kea-data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("port"), format!("{}\n", free_port())).unwrap();
+    let data = fresh_data_dir(dir.path());
     let port = free_port();
     let client = reqwest::Client::new();
     let child = start(&data, port);

@@ -119,6 +119,37 @@ pub async fn wait_for(
     last
 }
 
+/// A PostgreSQL cluster of a test's own under `root` (first free port from `first_port`), with a
+/// migrated database `kea`: for tests that stop, restart or crash PostgreSQL, which the shared
+/// test cluster must never see. Returns the cluster and the database's URL.
+pub async fn own_cluster(
+    root: &std::path::Path,
+    first_port: u16,
+) -> (kea_store::dev_cluster::DevCluster, String) {
+    let cluster = tokio::task::spawn_blocking({
+        let root = root.to_owned();
+        move || {
+            let mut c = kea_store::dev_cluster::DevCluster::new(&root, first_port).unwrap();
+            c.init_if_needed().unwrap();
+            c.start().unwrap();
+            c
+        }
+    })
+    .await
+    .unwrap();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&cluster.url("postgres"))
+        .await
+        .unwrap();
+    sqlx::raw_sql("CREATE DATABASE kea")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    drop(admin);
+    let url = cluster.url("kea");
+    kea_ok(&url, ["migrate"]);
+    (cluster, url)
+}
+
 /// The data-API signing secret the test servers use.
 pub const TEST_JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789";
 

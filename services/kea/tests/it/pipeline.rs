@@ -279,28 +279,7 @@ async fn a_worker_killed_mid_push_resumes_without_a_second_order_at_the_pos() {
 async fn postgres_restarting_loses_no_queued_job() {
     let dir = tempfile::tempdir().unwrap();
     // A cluster of its own: restarting the shared test cluster would break the other tests.
-    let mut cluster = tokio::task::spawn_blocking({
-        let root = dir.path().to_owned();
-        move || {
-            let mut c = kea_store::dev_cluster::DevCluster::new(&root, 55700).unwrap();
-            c.init_if_needed().unwrap();
-            c.start().unwrap();
-            c
-        }
-    })
-    .await
-    .unwrap();
-    let admin_url = cluster.url("postgres");
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
-        .await
-        .unwrap();
-    sqlx::raw_sql("CREATE DATABASE kea")
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    drop(admin);
-    let url = cluster.url("kea");
-    crate::kea_ok(&url, ["migrate"]);
+    let (mut cluster, url) = crate::own_cluster(dir.path(), 55700).await;
 
     let pos = Pos::default();
     let (pos_url, twilio_url, _texts) = start_peers(pos.clone()).await;

@@ -51,6 +51,21 @@ async fn webhook(
         .ok()
 }
 
+/// A voice webhook's parameters for call `sid` from the test caller to Tony's, with `extra`.
+fn params(sid: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    [
+        ("AccountSid", "AC00000000000000000000000000000000"),
+        ("CallSid", sid),
+        ("From", "+15557654321"),
+        ("To", "+15550100001"),
+        ("CallStatus", "in-progress"),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
+}
+
 /// One caller: calls, says its lines while kea answers, and records each turn kea answered.
 async fn caller(
     base: String,
@@ -60,19 +75,7 @@ async fn caller(
     let http = reqwest::Client::new();
     while !*stop.lock().unwrap() {
         let sid = format!("CA{}", uuid::Uuid::new_v4().simple());
-        let params = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
-            [
-                ("AccountSid", "AC00000000000000000000000000000000"),
-                ("CallSid", sid.as_str()),
-                ("From", "+15557654321"),
-                ("To", "+15550100001"),
-                ("CallStatus", "in-progress"),
-            ]
-            .iter()
-            .chain(extra)
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-        };
+        let params = |extra: &[(&str, &str)]| params(&sid, extra);
         let Some(mut n) = webhook(&http, &base, "/twilio/voice", &params(&[])).await else {
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
@@ -103,27 +106,7 @@ async fn caller(
 async fn a_postgres_crash_mid_load_loses_no_answered_turn() {
     let dir = tempfile::tempdir().unwrap();
     // A cluster of its own: crashing the shared test cluster would break the other tests.
-    let mut cluster = tokio::task::spawn_blocking({
-        let root = dir.path().to_owned();
-        move || {
-            let mut c = kea_store::dev_cluster::DevCluster::new(&root, 55800).unwrap();
-            c.init_if_needed().unwrap();
-            c.start().unwrap();
-            c
-        }
-    })
-    .await
-    .unwrap();
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&cluster.url("postgres"))
-        .await
-        .unwrap();
-    sqlx::raw_sql("CREATE DATABASE kea")
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    drop(admin);
-    let url = cluster.url("kea");
-    crate::kea_ok(&url, ["migrate"]);
+    let (mut cluster, url) = crate::own_cluster(dir.path(), 55800).await;
     crate::import_stores(&url, &["tonys-pizza"]);
     let server = Server::start(&url, AUTH_TOKEN).await;
 
@@ -228,19 +211,7 @@ async fn replicas_taking_turns_in_alternation_agree_on_the_call() {
     let b = Server::start(db.url(), AUTH_TOKEN).await;
     let http = reqwest::Client::new();
     let sid = format!("CA{}", uuid::Uuid::new_v4().simple());
-    let params = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
-        [
-            ("AccountSid", "AC00000000000000000000000000000000"),
-            ("CallSid", sid.as_str()),
-            ("From", "+15557654321"),
-            ("To", "+15550100001"),
-            ("CallStatus", "in-progress"),
-        ]
-        .iter()
-        .chain(extra)
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-    };
+    let params = |extra: &[(&str, &str)]| params(&sid, extra);
     let mut n = webhook(&http, &a.url, "/twilio/voice", &params(&[]))
         .await
         .unwrap();

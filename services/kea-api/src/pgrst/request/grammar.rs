@@ -671,22 +671,10 @@ pub(super) fn write_select(f: &mut impl fmt::Write, items: &[SelectItem]) -> fmt
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
-    use axum::http::{HeaderMap, Method};
     use proptest::prelude::*;
 
-    use super::super::{ApiRequest, parse};
+    use super::super::tests::{field, req};
     use super::*;
-
-    fn field(name: &str) -> Field {
-        Field {
-            name: name.to_owned(),
-            json_path: vec![],
-        }
-    }
-
-    fn req(q: &str) -> Result<ApiRequest, PgrstError> {
-        parse(&Method::GET, "orders", Some(q), &HeaderMap::new())
-    }
 
     #[test]
     fn select_grammar() {
@@ -951,7 +939,7 @@ mod tests {
     proptest! {
         #[test]
         fn no_panic_on_grammar_like_input(q in "[a-z_.,:!()*\"{}\\\\=&>-]{0,50}") {
-            let _ = parse(&Method::GET, "orders", Some(&q), &HeaderMap::new());
+            let _ = req(&q);
             let _ = parse_select(&q);
             let _ = parse_logic_operands(&q);
             let _ = parse_order(&q);

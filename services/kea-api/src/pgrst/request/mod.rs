@@ -225,14 +225,16 @@ mod tests {
 
     use super::*;
 
-    fn field(name: &str) -> Field {
+    /// A plain column (shared with the grammar's tests).
+    pub(super) fn field(name: &str) -> Field {
         Field {
             name: name.to_owned(),
             json_path: vec![],
         }
     }
 
-    fn req(q: &str) -> Result<ApiRequest, PgrstError> {
+    /// A GET of `orders` with query `q` (shared with the grammar's tests).
+    pub(super) fn req(q: &str) -> Result<ApiRequest, PgrstError> {
         parse(&Method::GET, "orders", Some(q), &HeaderMap::new())
     }
 
