@@ -6,6 +6,7 @@ mod env;
 pub mod jobs;
 pub mod receipt;
 pub mod router;
+mod wakeups;
 mod worker;
 
 pub use env::{EntityModel, StoreCache, TaskEnv};

@@ -2,9 +2,10 @@
 //!
 //! Every worker gets the same middleware (crates.io and apalis's examples): tracing, a panic
 //! caught as an error, a concurrency limit of its own, and retries with exponential backoff and
-//! jitter. Jobs are announced by PostgreSQL's `NOTIFY` on insert (apalis's pubsub), so a new job
-//! starts within milliseconds; the heartbeat also polls, which picks up retries and jobs that a
-//! dead worker left behind (re-queued once it missed its heartbeats).
+//! jitter. Jobs are announced by PostgreSQL's `NOTIFY` on insert, read by one listener for the
+//! whole process ([`crate::wakeups`]), so a new job starts within milliseconds; the heartbeat
+//! also polls, which picks up retries and jobs that a dead worker left behind (re-queued once
+//! it missed its heartbeats).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
 use apalis::layers::retry::{HasherRng, RetryPolicy};
 use apalis::prelude::{Monitor, PollWith, Strategy, WorkerBuilder, WorkerBuilderExt};
-use apalis_postgres::{Config, PostgresStorage, Pubsub};
+use apalis_postgres::{Config, PostgresStorage};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
@@ -22,12 +23,14 @@ use crate::jobs::{
     ConnectTransfer, DecideOrder, ExtractOrder, Job, NotifyOrderProblem, PushOrderToPos,
     SendReceipt,
 };
+use crate::wakeups::JobWakeups;
 use crate::{TaskEnv, WorkerError, jobs};
 
 /// How many jobs of each kind one process runs at once.
 #[derive(Debug, Clone)]
 pub struct Concurrency {
-    /// `extract_order` (CPU-bound once the entity-recognition model lands).
+    /// `extract_order`, which decides and then pushes and texts itself: it mostly waits on the
+    /// POS and Twilio (its entity-model reading is limited to one per core on its own).
     pub extract: usize,
     /// `decide_order`.
     pub decide: usize,
@@ -40,7 +43,7 @@ pub struct Concurrency {
 impl Default for Concurrency {
     fn default() -> Self {
         Self {
-            extract: 2,
+            extract: 8,
             decide: 4,
             push: 8,
             sms: 8,
@@ -122,13 +125,15 @@ fn storage<J: Job>(env: &TaskEnv, s: &WorkerSettings) -> PostgresStorage<J> {
 /// and a worker woken only by them would never see those jobs.
 const POLL_EVERY: Duration = Duration::from_secs(1);
 
-/// [`storage`], woken by PostgreSQL's notifications and by a poll every [`POLL_EVERY`].
+/// [`storage`], woken by PostgreSQL's notifications (through the process's one listener) and
+/// by a poll every [`POLL_EVERY`].
 fn listening_storage<J: Job>(
     env: &TaskEnv,
     s: &WorkerSettings,
+    wakeups: &JobWakeups,
 ) -> PollWith<PostgresStorage<J>, Strategy> {
     let strategy = Strategy::new()
-        .stream(Pubsub::new(env.db.clone(), J::NAME.to_owned()))
+        .stream(wakeups.subscribe(J::NAME))
         .interval(POLL_EVERY);
     PollWith::new(storage::<J>(env, s), strategy)
 }
@@ -147,12 +152,17 @@ fn retry_policy(
 /// Registers the worker of job `$job` (handler `$handler`, at most `$limit` at once) with
 /// `$monitor`, sharing `$env`, `$settings` and the retry `$policy`.
 macro_rules! worker {
-    ($monitor:expr, $env:expr, $settings:expr, $policy:expr, $job:ty, $handler:path, $limit:expr) => {{
-        let (env, settings, policy, limit) =
-            ($env.clone(), $settings.clone(), $policy.clone(), $limit);
+    ($monitor:expr, $env:expr, $settings:expr, $policy:expr, $wakeups:expr, $job:ty, $handler:path, $limit:expr) => {{
+        let (env, settings, policy, wakeups, limit) = (
+            $env.clone(),
+            $settings.clone(),
+            $policy.clone(),
+            $wakeups.clone(),
+            $limit,
+        );
         $monitor.register(move |_restarts| {
             WorkerBuilder::new(format!("{}:{}", settings.name, <$job as Job>::NAME))
-                .backend(listening_storage::<$job>(&env, &settings))
+                .backend(listening_storage::<$job>(&env, &settings, &wakeups))
                 // Order matters to apalis: the concurrency limit outside the retries (a job
                 // keeps one slot across its retries), retries outside tracing (spans show the
                 // attempt), panics caught inside retries (a panic is retried like an error).
@@ -174,6 +184,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkerError> {
     let policy = retry_policy(&settings.retry)?;
+    let wakeups = JobWakeups::start(env.db.clone());
     let requeue_db = env.db.clone();
     let hand_backs = PendingHandBacks::default();
     let monitor = Monitor::new()
@@ -199,6 +210,7 @@ pub async fn run(
         env,
         settings,
         policy,
+        wakeups,
         ExtractOrder,
         jobs::extract_order,
         settings.concurrency.extract
@@ -208,6 +220,7 @@ pub async fn run(
         env,
         settings,
         policy,
+        wakeups,
         DecideOrder,
         jobs::decide_order,
         settings.concurrency.decide
@@ -217,6 +230,7 @@ pub async fn run(
         env,
         settings,
         policy,
+        wakeups,
         PushOrderToPos,
         jobs::push_order_to_pos,
         settings.concurrency.push
@@ -226,6 +240,7 @@ pub async fn run(
         env,
         settings,
         policy,
+        wakeups,
         SendReceipt,
         jobs::send_receipt,
         settings.concurrency.sms
@@ -235,6 +250,7 @@ pub async fn run(
         env,
         settings,
         policy,
+        wakeups,
         NotifyOrderProblem,
         jobs::notify_order_problem,
         settings.concurrency.sms
@@ -244,6 +260,7 @@ pub async fn run(
         env,
         settings,
         policy,
+        wakeups,
         ConnectTransfer,
         jobs::connect_transfer,
         settings.concurrency.sms

@@ -5,8 +5,8 @@
 //! its replay record: the webhook in, the state after, the TwiML out), and only if the call is
 //! still at the turn it read: of two deliveries of one turn, taken at once by two replicas, one
 //! is saved and the other learns it was [`TurnSaved::AlreadyTaken`]. A turn that places an order
-//! adds the order in the same transaction. Each commit is synchronous: what Twilio got an answer
-//! for is recorded.
+//! writes the order and its lines in the same statement (one round trip and one commit, as any
+//! turn). Each commit is synchronous: what Twilio got an answer for is recorded.
 
 use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -223,62 +223,150 @@ const TURN_EVENTS: &str = "INSERT INTO call_events (call_sid, seq, kind, payload
 
 /// The first turn creates the call (unless a repeated delivery already did).
 /// $2 state, $3 language, $4 outcome; $9 store, $10 account, $11 from, $12 to.
-static FIRST_TURN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "WITH turn AS (
-           INSERT INTO calls (call_sid, store_id, account_sid, from_number, to_number, state,
-                              language, outcome, turns, next_event_seq)
-           VALUES ($1, $9, $10, $11, $12, $2, $3, $4, 1, 3)
-           ON CONFLICT (call_sid) DO NOTHING
-           RETURNING 0 AS first)
-         {TURN_EVENTS}"
-    )
-});
+const FIRST_TURN_CTE: &str = "turn AS (
+       INSERT INTO calls (call_sid, store_id, account_sid, from_number, to_number, state,
+                          language, outcome, turns, next_event_seq)
+       VALUES ($1, $9, $10, $11, $12, $2, $3, $4, 1, 3)
+       ON CONFLICT (call_sid) DO NOTHING
+       RETURNING 0 AS first)";
 
 /// A later turn advances the call if it is still at turn $9.
-static NEXT_TURN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "WITH turn AS (
-           UPDATE calls SET state = $2, language = $3, outcome = coalesce(outcome, $4),
-                            turns = turns + 1, next_event_seq = next_event_seq + 3,
-                            updated_at = now()
-            WHERE call_sid = $1 AND turns = $9
-           RETURNING next_event_seq - 3 AS first)
-         {TURN_EVENTS}"
-    )
-});
+const NEXT_TURN_CTE: &str = "turn AS (
+       UPDATE calls SET state = $2, language = $3, outcome = coalesce(outcome, $4),
+                        turns = turns + 1, next_event_seq = next_event_seq + 3,
+                        updated_at = now()
+        WHERE call_sid = $1 AND turns = $9
+       RETURNING next_event_seq - 3 AS first)";
 
-/// Records a turn (see the module's documentation): one statement, or a short transaction when
-/// the turn placed an order.
+/// The order a turn places and its lines, written only if the `turn` CTE yields a row, as
+/// `(saved, order_id)`; a call places at most one order (a repeat yields the first's id). Its
+/// own numbering: $1 the call, $2–$14 the order, $15–$22 the lines as arrays; [`renumber`]
+/// fits it after a statement's own parameters. The lines' trigger reads the order's store from
+/// the order row this statement inserted: `items` reads `placed`, so the order is in first.
+const ORDER_CTES: &str = "placed AS (
+       INSERT INTO orders (call_sid, store_id, status, customer_name, customer_phone, fulfillment,
+                           delivery_address, subtotal_cents, tax_cents, delivery_fee_cents,
+                           total_cents, confidence, ready_at, id)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 FROM turn
+       ON CONFLICT (call_sid) DO NOTHING
+       RETURNING id, store_id),
+     items AS (
+       INSERT INTO order_items (order_id, store_id, line_no, sku, name, size, quantity, modifiers,
+                                unit_price_cents, line_total_cents)
+       SELECT placed.id, placed.store_id, line.*
+         FROM placed,
+              unnest($15::int[], $16::text[], $17::text[], $18::text[], $19::int[], $20::jsonb[],
+                     $21::bigint[], $22::bigint[]) AS line)
+     SELECT EXISTS (SELECT FROM turn) AS saved,
+            coalesce((SELECT id FROM placed),
+                     (SELECT id FROM orders WHERE call_sid = $1)) AS order_id";
+
+/// `sql` with each parameter from $2 on moved up by `by` ($1, the call, stays).
+fn renumber(sql: &str, by: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let digits = rest[at + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        match rest[at + 1..at + 1 + digits].parse::<usize>() {
+            Ok(n) if n >= 2 => out.push_str(&format!("${}", n + by)),
+            _ => out.push_str(&rest[at..at + 1 + digits]),
+        }
+        rest = &rest[at + 1 + digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+type LazySql = std::sync::LazyLock<String>;
+/// What a turn without an order yields, in the shape [`ORDER_CTES`] gives a turn with one.
+const NO_ORDER: &str = "SELECT EXISTS (SELECT FROM turn) AS saved, NULL::uuid AS order_id";
+static FIRST_TURN: LazySql =
+    LazySql::new(|| format!("WITH {FIRST_TURN_CTE}, events AS ({TURN_EVENTS}) {NO_ORDER}"));
+static NEXT_TURN: LazySql =
+    LazySql::new(|| format!("WITH {NEXT_TURN_CTE}, events AS ({TURN_EVENTS}) {NO_ORDER}"));
+static FIRST_TURN_WITH_ORDER: LazySql = LazySql::new(|| {
+    let order = renumber(ORDER_CTES, 11);
+    format!("WITH {FIRST_TURN_CTE}, events AS ({TURN_EVENTS}), {order}")
+});
+static NEXT_TURN_WITH_ORDER: LazySql = LazySql::new(|| {
+    let order = renumber(ORDER_CTES, 8);
+    format!("WITH {NEXT_TURN_CTE}, events AS ({TURN_EVENTS}), {order}")
+});
+/// [`insert_order`]: the order alone, in the caller's transaction.
+static ORDER_ONLY: LazySql = LazySql::new(|| format!("WITH turn AS (SELECT), {ORDER_CTES}"));
+
+/// A statement yielding `(saved, order_id)`.
+type TurnQuery<'q> =
+    sqlx::query::QueryAs<'q, Postgres, (bool, Option<Uuid>), sqlx::postgres::PgArguments>;
+
+/// Binds [`ORDER_CTES`]' $2–$22 (renumbered): the order as `id`, then its lines.
+fn bind_order<'q>(statement: TurnQuery<'q>, order: &'q NewOrder<'q>, id: Uuid) -> TurnQuery<'q> {
+    let items = &order.items;
+    let line_nos: Vec<i32> = (1..).take(items.len()).collect();
+    let modifiers: Vec<Value> = items
+        .iter()
+        .map(|i| serde_json::json!(i.modifiers))
+        .collect();
+    statement
+        .bind(order.store_id)
+        .bind(order.status)
+        .bind(order.customer_name)
+        .bind(order.customer_phone)
+        .bind(order.fulfillment)
+        .bind(order.delivery_address)
+        .bind(order.subtotal_cents)
+        .bind(order.tax_cents)
+        .bind(order.delivery_fee_cents)
+        .bind(order.total_cents)
+        .bind(order.confidence)
+        .bind(order.ready_at)
+        .bind(id)
+        .bind(line_nos)
+        .bind(items.iter().map(|i| i.sku).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.name).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.size).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.quantity).collect::<Vec<_>>())
+        .bind(modifiers)
+        .bind(items.iter().map(|i| i.unit_price_cents).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.line_total_cents).collect::<Vec<_>>())
+}
+
+/// Records a turn (see the module's documentation), and the order it placed, in one statement:
+/// one round trip and one commit.
 pub async fn save_turn<S: serde::Serialize + Sync>(
     pool: &PgPool,
     turn: &TurnRecord<'_, S>,
 ) -> Result<TurnSaved, StoreError> {
     let number = turn.turns_before + 1;
     // Decided here so the replay record can name the order it is written with.
-    let order_id = turn.order.as_ref().map(|_| Uuid::new_v4());
-    let state = sqlx::types::Json(turn.state);
+    let order = turn.order.as_ref().map(|order| (order, Uuid::new_v4()));
     let webhook = sqlx::types::Json(Params(turn.webhook));
     let state_event = sqlx::types::Json(StateEvent {
         turn: number,
         after: turn.state,
         said: turn.said,
         outcome: turn.outcome,
-        order_id,
+        order_id: order.map(|(_, id)| id),
     });
     let twiml = sqlx::types::Json(TwimlEvent {
         turn: number,
         xml: turn.twiml,
     });
-    // $1–$8 are the same for both; the first turn adds the call's facts, a later one the turn
-    // it must still be at.
-    let sql = match turn.new_call {
-        Some(_) => FIRST_TURN.as_str(),
-        None => NEXT_TURN.as_str(),
+    let sql: &str = match (&turn.new_call, order) {
+        (Some(_), None) => &FIRST_TURN,
+        (None, None) => &NEXT_TURN,
+        (Some(_), Some(_)) => &FIRST_TURN_WITH_ORDER,
+        (None, Some(_)) => &NEXT_TURN_WITH_ORDER,
     };
-    let statement = sqlx::query(sql)
+    // $1–$8 are the same for all four; the first turn adds the call's facts, a later one the
+    // turn it must still be at.
+    let statement = sqlx::query_as(sql)
         .bind(turn.call_sid)
-        .bind(state)
+        .bind(sqlx::types::Json(turn.state))
         .bind(turn.language)
         .bind(turn.outcome)
         .bind(&webhook)
@@ -293,21 +381,16 @@ pub async fn save_turn<S: serde::Serialize + Sync>(
             .bind(call.to_number),
         None => statement.bind(turn.turns_before),
     };
-    let (Some(order), Some(id)) = (&turn.order, order_id) else {
-        let saved = statement.execute(pool).await?.rows_affected() > 0;
-        return Ok(if saved {
-            TurnSaved::Saved { order_id: None }
-        } else {
-            TurnSaved::AlreadyTaken
-        });
+    let statement = match order {
+        Some((order, id)) => bind_order(statement, order, id),
+        None => statement,
     };
-    let mut tx = pool.begin().await?;
-    if statement.execute(&mut *tx).await?.rows_affected() == 0 {
-        return Ok(TurnSaved::AlreadyTaken);
-    }
-    let id = insert_order(&mut tx, order, id).await?;
-    tx.commit().await?;
-    Ok(TurnSaved::Saved { order_id: Some(id) })
+    let (saved, order_id) = statement.fetch_one(pool).await?;
+    Ok(if saved {
+        TurnSaved::Saved { order_id }
+    } else {
+        TurnSaved::AlreadyTaken
+    })
 }
 
 /// An order as the dialog placed it, priced.
@@ -362,73 +445,19 @@ pub struct NewOrderItem<'a> {
     pub line_total_cents: i64,
 }
 
-/// Writes the order (as `id`) and its lines; a call places at most one order (a repeat returns
-/// the first's id).
+/// Writes the order (as `id`) and its lines in the caller's transaction, as a turn does; a call
+/// places at most one order (a repeat returns the first's id).
 pub async fn insert_order(
     tx: &mut Transaction<'_, Postgres>,
     order: &NewOrder<'_>,
     id: Uuid,
 ) -> Result<Uuid, StoreError> {
-    let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM orders WHERE call_sid = $1")
-        .bind(order.call_sid)
-        .fetch_optional(&mut **tx)
+    let statement = sqlx::query_as(ORDER_ONLY.as_str()).bind(order.call_sid);
+    let (_, placed) = bind_order(statement, order, id)
+        .fetch_one(&mut **tx)
         .await?;
-    if let Some(id) = existing {
-        return Ok(id);
-    }
-    sqlx::query(
-        "INSERT INTO orders (call_sid, store_id, status, customer_name, customer_phone, fulfillment,
-                             delivery_address, subtotal_cents, tax_cents, delivery_fee_cents,
-                             total_cents, confidence, ready_at, id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(order.call_sid)
-    .bind(order.store_id)
-    .bind(order.status)
-    .bind(order.customer_name)
-    .bind(order.customer_phone)
-    .bind(order.fulfillment)
-    .bind(order.delivery_address)
-    .bind(order.subtotal_cents)
-    .bind(order.tax_cents)
-    .bind(order.delivery_fee_cents)
-    .bind(order.total_cents)
-    .bind(order.confidence)
-    .bind(order.ready_at)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    let line_nos: Vec<i32> = (1..).take(order.items.len()).collect();
-    let skus: Vec<&str> = order.items.iter().map(|i| i.sku).collect();
-    let names: Vec<&str> = order.items.iter().map(|i| i.name).collect();
-    let sizes: Vec<Option<&str>> = order.items.iter().map(|i| i.size).collect();
-    let quantities: Vec<i32> = order.items.iter().map(|i| i.quantity).collect();
-    let modifiers: Vec<Value> = order
-        .items
-        .iter()
-        .map(|i| serde_json::json!(i.modifiers))
-        .collect();
-    let units: Vec<i64> = order.items.iter().map(|i| i.unit_price_cents).collect();
-    let totals: Vec<i64> = order.items.iter().map(|i| i.line_total_cents).collect();
-    sqlx::query(
-        "INSERT INTO order_items (order_id, store_id, line_no, sku, name, size, quantity, modifiers,
-                                  unit_price_cents, line_total_cents)
-         SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::int[],
-                                      $8::jsonb[], $9::bigint[], $10::bigint[])",
-    )
-    .bind(id)
-    .bind(order.store_id)
-    .bind(&line_nos)
-    .bind(&skus)
-    .bind(&names)
-    .bind(&sizes)
-    .bind(&quantities)
-    .bind(&modifiers)
-    .bind(&units)
-    .bind(&totals)
-    .execute(&mut **tx)
-    .await?;
-    Ok(id)
+    // None only if another transaction placed the call's order after this one's snapshot.
+    placed.ok_or(StoreError::Db(sqlx::Error::RowNotFound))
 }
 
 /// Records Twilio's status callback, in one statement. A call that ends with no outcome yet (the
@@ -470,4 +499,30 @@ pub async fn record_status(
     .execute(pool)
     .await?;
     Ok(recorded.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renumber;
+
+    #[test]
+    fn renumber_moves_every_parameter_but_the_call() {
+        assert_eq!(
+            renumber("SELECT $1, $2, $15::int[], $22 FROM t WHERE a = $1", 8),
+            "SELECT $1, $10, $23::int[], $30 FROM t WHERE a = $1"
+        );
+        // A dollar sign that is not a parameter is left as it is.
+        assert_eq!(renumber("SELECT '$x', $$ $3", 1), "SELECT '$x', $$ $4");
+    }
+
+    #[test]
+    fn the_order_statements_number_their_parameters_after_the_turn() {
+        for (sql, last) in [
+            (super::NEXT_TURN_WITH_ORDER.as_str(), 30),
+            (super::FIRST_TURN_WITH_ORDER.as_str(), 33),
+        ] {
+            assert!(sql.contains(&format!("${last}::bigint[]")), "{sql}");
+            assert!(!sql.contains(&format!("${}", last + 1)), "{sql}");
+        }
+    }
 }

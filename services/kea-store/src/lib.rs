@@ -68,6 +68,9 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
 }
 
+/// How long a pooled connection may sit idle before it is pinged when next handed out.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// Opens a connection pool to `url`, failing fast (within `connect_timeout`) when the server is not
 /// there, so a misconfigured deployment says so at start-up rather than on the first call.
 pub async fn connect(
@@ -80,6 +83,19 @@ pub async fn connect(
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(connect_timeout)
+        // sqlx pings every connection it hands out by default: a round trip (two wake-ups of a
+        // PostgreSQL backend) before each statement, as much CPU as a small statement. A
+        // connection in steady use is known to be alive; only one that sat idle is checked
+        // (a restarted server is then found before the statement, not by it).
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .map_err(|source| StoreError::Connect { target, source })

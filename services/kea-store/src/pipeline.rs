@@ -198,7 +198,8 @@ pub async fn record_second_opinion(
 pub async fn confirm_order(pool: &PgPool, id: Uuid) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "WITH inline AS (SELECT set_config('kea.pipeline_inline', 'on', true))
-         UPDATE orders SET status = 'confirmed', decided_at = now(), decision_reason = NULL
+         UPDATE orders SET status = 'confirmed', decided_at = now(), decision_reason = NULL,
+                           updated_at = now()
            FROM inline
           WHERE id = $1 AND status = 'pending_verification'",
     )
@@ -244,7 +245,7 @@ pub async fn mark_sent_to_pos(
     let done = sqlx::query(
         "WITH inline AS (SELECT set_config('kea.pipeline_inline', 'on', true))
          UPDATE orders SET status = 'sent_to_pos', sent_to_pos_at = now(),
-                           pos_ref = coalesce($2, pos_ref), pos_error = NULL
+                           pos_ref = coalesce($2, pos_ref), pos_error = NULL, updated_at = now()
            FROM inline
           WHERE id = $1 AND status = 'confirmed'",
     )
@@ -386,7 +387,8 @@ pub async fn record_sms_sent(
          UPDATE sms_messages SET
              message_sid = $3,
              status = coalesce(kea_sms_status_after($4, (SELECT e.status FROM early e)), $4),
-             error_code = coalesce((SELECT e.error_code FROM early e), error_code)
+             error_code = coalesce((SELECT e.error_code FROM early e), error_code),
+             updated_at = now()
          WHERE order_id = $1 AND kind = $2",
     )
     .bind(order_id)

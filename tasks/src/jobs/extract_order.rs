@@ -25,6 +25,11 @@ use super::{ExtractOrder, Job, fulfillment_kind, load, modifier_skus, store_of};
 use crate::decide::Extraction;
 use crate::{JobError, TaskEnv};
 
+/// Entity-model readings running at once in this process: one per core.
+static INFERENCE: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
 /// The job's handler: takes the order as far as it goes (decided, then pushed and texted when
 /// kea confirms it); a retry resumes from the order's status.
 pub async fn run(job: ExtractOrder, env: Data<TaskEnv>, attempt: Attempt) -> Result<(), JobError> {
@@ -61,12 +66,15 @@ async fn second_reading_and_decision(
     if let (Some(model), Some(call_sid)) = (env.entity_model.clone(), &order.order.call_sid) {
         let turns = kea_store::pipeline::caller_turns(&env.db, call_sid).await?;
         let texts = turns.clone();
-        // Inference is CPU work: off the async runtime's threads.
+        // Inference is CPU work: off the async runtime's threads, and no more at once than the
+        // machine has cores (the job itself mostly waits on the POS and Twilio, so many run).
+        let permit = INFERENCE.acquire().await;
         let read = tokio::task::spawn_blocking(move || {
             model.entities(&texts).map(|s| (s, model.describe()))
         })
         .await
         .unwrap_or_else(|e| Err(format!("the entity model panicked: {e}")));
+        drop(permit);
         match read {
             Ok((spans, model_name)) => {
                 let (opinion, problem) = second_opinion(store, order, &turns, &spans, &model_name);

@@ -47,7 +47,8 @@ pub struct JobArgs {
     /// Heartbeat (and retry poll) interval; a worker silent for 5 heartbeats has its jobs re-queued.
     #[arg(long, env = "KEA_JOB_HEARTBEAT_MS", default_value_t = 2_000)]
     pub heartbeat_ms: u64,
-    /// POS pushes in flight at once in this process.
+    /// Orders being pushed at once in this process, by each of the two jobs that push
+    /// (`extract_order`, which decides and goes on to push, and `push_order_to_pos`).
     #[arg(long, env = "KEA_POS_CONCURRENCY", default_value_t = 8)]
     pub pos_concurrency: usize,
     /// Text messages in flight at once in this process.
@@ -117,6 +118,8 @@ impl JobArgs {
             max_backoff: Duration::from_millis(self.max_backoff_ms.max(self.min_backoff_ms).max(1)),
         };
         settings.heartbeat = Duration::from_millis(self.heartbeat_ms.max(100));
+        // Most pushes are made by `extract_order` (it decides, then pushes): it gets the same.
+        settings.concurrency.extract = self.pos_concurrency.max(1);
         settings.concurrency.push = self.pos_concurrency.max(1);
         settings.concurrency.sms = self.sms_concurrency.max(1);
         Ok((env, settings))

@@ -540,3 +540,29 @@ async fn a_pos_down_for_good_fails_the_order_with_a_task_and_a_text() {
         .unwrap();
     assert_eq!(kind, "order_problem");
 }
+
+/// The worker's job kinds share one listener for queued jobs (with apalis's own, each kind held
+/// a connection for good, and a worker with fewer than eight stalled with every job queued).
+#[tokio::test]
+async fn a_worker_with_four_database_connections_still_sends_every_order() {
+    let db = TestDb::new().await;
+    let pos = Pos::default();
+    let (pos_url, twilio_url, texts) = start_peers(pos.clone()).await;
+    import_store(db.url(), &pos_url);
+    let _worker = Worker::start_with(db.url(), &twilio_url, &[("KEA_DB_MAX_CONNECTIONS", "4")]);
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        ids.push(place_order(db.pool()).await);
+    }
+    wait_until_sent(db.pool(), &ids, 30).await;
+    assert_eq!(
+        pos.orders.lock().unwrap().len(),
+        6,
+        "each order once at the POS"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while *texts.lock().unwrap() != 6 {
+        assert!(Instant::now() < deadline, "not every receipt was sent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
