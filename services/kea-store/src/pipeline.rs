@@ -363,12 +363,10 @@ pub async fn reserve_sms(pool: &PgPool, sms: &NewSms<'_>) -> Result<SmsSlot, Sto
     })
 }
 
-/// The advisory lock both writers of a message's status take on its sid (see migration `…06`):
-/// with it, a status callback and the recording of the sid cannot miss each other.
-const SMS_SID_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('kea.sms:' || $1))";
-
 /// Records Twilio's answer to a message reserved with [`reserve_sms`]: its sid and status, or
-/// the status a callback already reported for that sid if it is further along.
+/// the status a callback already reported for that sid if it is further along. One round trip:
+/// `kea_record_sms_sent` takes the sid's advisory lock (which the callback's writer takes too,
+/// so the two cannot miss each other), then reads the early status and updates the message.
 pub async fn record_sms_sent(
     pool: &PgPool,
     order_id: Uuid,
@@ -376,28 +374,13 @@ pub async fn record_sms_sent(
     message_sid: &str,
     status: &str,
 ) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query(SMS_SID_LOCK)
+    sqlx::query("SELECT kea_record_sms_sent($1, $2, $3, $4)")
+        .bind(order_id)
+        .bind(kind)
         .bind(message_sid)
-        .execute(&mut *tx)
+        .bind(status)
+        .execute(pool)
         .await?;
-    sqlx::query(
-        "WITH early AS (DELETE FROM sms_status_early WHERE message_sid = $3
-                        RETURNING status, error_code)
-         UPDATE sms_messages SET
-             message_sid = $3,
-             status = coalesce(kea_sms_status_after($4, (SELECT e.status FROM early e)), $4),
-             error_code = coalesce((SELECT e.error_code FROM early e), error_code),
-             updated_at = now()
-         WHERE order_id = $1 AND kind = $2",
-    )
-    .bind(order_id)
-    .bind(kind)
-    .bind(message_sid)
-    .bind(status)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -431,47 +414,25 @@ pub enum SmsStatusRecord {
 }
 
 /// Records a message status callback. A status never moves a message back: callbacks can arrive
-/// out of order, and a late `sent` after `delivered` is ignored.
+/// out of order, and a late `sent` after `delivered` is ignored. One round trip
+/// (`kea_record_sms_status`, under the sid's advisory lock like [`record_sms_sent`]).
 pub async fn record_sms_status(
     pool: &PgPool,
     message_sid: &str,
     status: &str,
     error_code: Option<&str>,
 ) -> Result<SmsStatusRecord, StoreError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query(SMS_SID_LOCK)
-        .bind(message_sid)
-        .execute(&mut *tx)
-        .await?;
-    let updated = sqlx::query(
-        "UPDATE sms_messages SET
-             status = kea_sms_status_after(status, $2),
-             error_code = coalesce($3, error_code)
-         WHERE message_sid = $1",
-    )
-    .bind(message_sid)
-    .bind(status)
-    .bind(error_code)
-    .execute(&mut *tx)
-    .await?;
-    let record = if updated.rows_affected() > 0 {
-        SmsStatusRecord::Recorded
-    } else {
-        sqlx::query(
-            "INSERT INTO sms_status_early (message_sid, status, error_code) VALUES ($1, $2, $3)
-             ON CONFLICT (message_sid) DO UPDATE SET
-                 status = kea_sms_status_after(sms_status_early.status, EXCLUDED.status),
-                 error_code = coalesce(EXCLUDED.error_code, sms_status_early.error_code)",
-        )
+    let recorded: bool = sqlx::query_scalar("SELECT kea_record_sms_status($1, $2, $3)")
         .bind(message_sid)
         .bind(status)
         .bind(error_code)
-        .execute(&mut *tx)
+        .fetch_one(pool)
         .await?;
+    Ok(if recorded {
+        SmsStatusRecord::Recorded
+    } else {
         SmsStatusRecord::Early
-    };
-    tx.commit().await?;
-    Ok(record)
+    })
 }
 
 /// What the pipeline looks like right now, for `/metrics`.
