@@ -33,11 +33,11 @@ pub(crate) struct JobWakeups {
 }
 
 impl JobWakeups {
-    /// Starts listening on `db`, until the pool is closed.
-    pub(crate) fn start(db: PgPool) -> Self {
+    /// Starts listening on `db`, until the pool is closed or the returned task is aborted.
+    pub(crate) fn start(db: PgPool) -> (Self, tokio::task::JoinHandle<()>) {
         let wakeups = Self::default();
-        tokio::spawn(wakeups.clone().listen(db));
-        wakeups
+        let listening = tokio::spawn(wakeups.clone().listen(db));
+        (wakeups, listening)
     }
 
     /// The wake-ups of `kind`'s worker. A worker restarted by the monitor subscribes again;

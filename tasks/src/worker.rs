@@ -184,7 +184,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkerError> {
     let policy = retry_policy(&settings.retry)?;
-    let wakeups = JobWakeups::start(env.db.clone());
+    let (wakeups, listening) = JobWakeups::start(env.db.clone());
     let requeue_db = env.db.clone();
     let hand_backs = PendingHandBacks::default();
     let monitor = Monitor::new()
@@ -278,6 +278,7 @@ pub async fn run(
         .map_err(|e| WorkerError::Monitor(e.to_string()));
     pruner.abort();
     router.abort();
+    listening.abort();
     monitor?;
     tracing::info!(worker = %settings.name, "job workers stopped");
     Ok(())

@@ -76,14 +76,7 @@ async fn kea_dev_brings_everything_up_and_down_and_reuses_its_cluster() {
         .await
         .unwrap();
     // Confirmed at once, as an agent would confirm it.
-    sqlx::query(
-        "INSERT INTO orders (store_id, status, customer_name, customer_phone, fulfillment,
-                             subtotal_cents, tax_cents, total_cents, confidence)
-         VALUES ('bean-there', 'confirmed', 'Dev', '+15551230000', 'pickup', 0, 0, 0, 1.0)",
-    )
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    confirm_an_order(&mut conn).await;
     let first_sids = receipt_sids(&mut conn, 1).await;
     // A store the developer adds survives restarts (and the samples are not re-imported over it).
     sqlx::query("UPDATE stores SET name = 'Tony''s Test Kitchen' WHERE id = 'tonys-pizza'")
@@ -126,14 +119,7 @@ async fn kea_dev_brings_everything_up_and_down_and_reuses_its_cluster() {
     assert_eq!(name, "Tony's Test Kitchen");
     // Texts sent after a restart get ids of their own (the inbox's counter starts again, its
     // process part does not repeat), so nothing collides with the texts already recorded.
-    sqlx::query(
-        "INSERT INTO orders (store_id, status, customer_name, customer_phone, fulfillment,
-                             subtotal_cents, tax_cents, total_cents, confidence)
-         VALUES ('bean-there', 'confirmed', 'Dev', '+15551230000', 'pickup', 0, 0, 0, 1.0)",
-    )
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    confirm_an_order(&mut conn).await;
     let sids = receipt_sids(&mut conn, 2).await;
     assert!(sids.contains(&first_sids[0]), "{sids:?}");
     assert_ne!(sids[0], sids[1], "{sids:?}");
@@ -258,6 +244,18 @@ async fn kea_dev_takes_a_call_to_the_kitchen_ticket_and_the_receipt() {
         "{log}"
     );
     assert!(log.contains("TEXT (kea dev inbox"), "{log}");
+}
+
+/// Adds a confirmed (already approved) order at bean-there, which the pipeline then texts for.
+async fn confirm_an_order(conn: &mut PgConnection) {
+    sqlx::query(
+        "INSERT INTO orders (store_id, status, customer_name, customer_phone, fulfillment,
+                             subtotal_cents, tax_cents, total_cents, confidence)
+         VALUES ('bean-there', 'confirmed', 'Dev', '+15551230000', 'pickup', 0, 0, 0, 1.0)",
+    )
+    .execute(conn)
+    .await
+    .unwrap();
 }
 
 /// Waits (up to 20 s) until bean-there has `count` receipts with Twilio sids; returns the sids.
