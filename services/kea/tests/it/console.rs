@@ -178,8 +178,15 @@ impl Stack {
                 .await
                 .unwrap();
         let store = Store::from_json(&document).unwrap();
-        let server =
-            Server::start_with(db.url(), TOKEN, &[("KEA_TRANSFER_TIMEOUT_SECS", "6")]).await;
+        let server = Server::start_with(
+            db.url(),
+            TOKEN,
+            &[
+                ("KEA_TRANSFER_TIMEOUT_SECS", "6"),
+                ("KEA_LOG", "info,sqlx=warn"),
+            ],
+        )
+        .await;
         let worker = Worker::start_with(
             db.url(),
             &prism.url(),

@@ -169,6 +169,11 @@ impl Server {
     /// [`Server::start`] with more settings.
     pub async fn start_with(database_url: &str, auth_token: &str, env: &[(&str, &str)]) -> Self {
         let port = free_port();
+        // The server's log goes to a file, so that a test that fails now and then can be read
+        // afterwards (nextest names the test; the log names the port it printed).
+        let logs = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        let log = std::fs::File::create(logs.join(format!("serve-{port}.log"))).unwrap();
         let child = kea()
             .arg("serve")
             .envs(env.iter().copied())
@@ -177,7 +182,7 @@ impl Server {
             .env("TWILIO_AUTH_TOKEN", auth_token)
             .env("KEA_JWT_SECRET", TEST_JWT_SECRET)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         let url = format!("http://127.0.0.1:{port}");
