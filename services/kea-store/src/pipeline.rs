@@ -242,18 +242,80 @@ pub async fn mark_sent_to_pos(
     id: Uuid,
     pos_ref: Option<&str>,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "WITH inline AS (SELECT set_config('kea.pipeline_inline', 'on', true))
-         UPDATE orders SET status = 'sent_to_pos', sent_to_pos_at = now(),
-                           pos_ref = coalesce($2, pos_ref), pos_error = NULL, updated_at = now()
-           FROM inline
-          WHERE id = $1 AND status = 'confirmed'",
+    let marked: bool = sqlx::query_scalar(MARK_SENT.as_str())
+        .bind(id)
+        .bind(pos_ref)
+        .fetch_one(pool)
+        .await?;
+    Ok(marked)
+}
+
+/// [`mark_sent_to_pos`] and [`reserve_sms`] for the receipt `sms` in one statement: one round
+/// trip and one commit where there were two, and the receipt is reserved exactly when the order
+/// is recorded as at the POS. Returns whether the order was marked, and the receipt's slot.
+pub async fn mark_sent_to_pos_reserving_receipt(
+    pool: &PgPool,
+    pos_ref: Option<&str>,
+    sms: &NewSms<'_>,
+) -> Result<(bool, SmsSlot), StoreError> {
+    let statement = sqlx::query_as(MARK_SENT_RESERVING.as_str()).bind(sms.order_id);
+    let (marked, sid): (bool, Option<String>) = bind_sms(statement, sms)
+        .bind(pos_ref)
+        .fetch_one(pool)
+        .await?;
+    Ok((marked, SmsSlot::of(sid)))
+}
+
+/// `confirmed` → `sent_to_pos` ($1 the order; `pos_ref`, the parameter of the POS's reference)
+/// as the CTE `sent`, by a job that goes on to text the receipt itself (`kea.pipeline_inline`: no
+/// receipt job is queued).
+fn mark_sent_cte(pos_ref: &str) -> String {
+    format!(
+        "inline AS (SELECT set_config('kea.pipeline_inline', 'on', true)),
+     sent AS (
+       UPDATE orders SET status = 'sent_to_pos', sent_to_pos_at = now(),
+                         pos_ref = coalesce({pos_ref}, pos_ref), pos_error = NULL, updated_at = now()
+         FROM inline
+        WHERE id = $1 AND status = 'confirmed'
+       RETURNING 1)"
     )
-    .bind(id)
-    .bind(pos_ref)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
+}
+
+/// A message's row, reserved as `sending` unless it exists ($1 the order, $2 its store, $3 the
+/// kind, $4 from, $5 to, $6 the text), as the CTE `slot`: the sid, if Twilio already accepted it.
+const RESERVE_SMS_CTE: &str = "slot AS (
+       INSERT INTO sms_messages (order_id, store_id, kind, from_number, to_number, body, status)
+       VALUES ($1, $2, $3, $4, $5, $6, 'sending')
+       ON CONFLICT (order_id, kind) DO UPDATE SET body = EXCLUDED.body
+       RETURNING message_sid)";
+
+type LazySql = std::sync::LazyLock<String>;
+static MARK_SENT: LazySql = LazySql::new(|| {
+    format!(
+        "WITH {} SELECT EXISTS (SELECT FROM sent)",
+        mark_sent_cte("$2")
+    )
+});
+static MARK_SENT_RESERVING: LazySql = LazySql::new(|| {
+    format!(
+        "WITH {}, {RESERVE_SMS_CTE} SELECT EXISTS (SELECT FROM sent), (SELECT message_sid FROM slot)",
+        mark_sent_cte("$7")
+    )
+});
+static RESERVE_SMS: LazySql =
+    LazySql::new(|| format!("WITH {RESERVE_SMS_CTE} SELECT message_sid FROM slot"));
+
+/// Binds [`RESERVE_SMS_CTE`]'s $2–$6 after the order ($1, bound by the caller).
+fn bind_sms<'q, O>(
+    statement: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    sms: &'q NewSms<'q>,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    statement
+        .bind(sms.store_id)
+        .bind(sms.kind)
+        .bind(sms.from)
+        .bind(sms.to)
+        .bind(sms.body)
 }
 
 /// `confirmed` → `pos_failed`, with a `callback` task for an agent to phone the store (the
@@ -339,28 +401,20 @@ pub enum SmsSlot {
     ToSend,
 }
 
+impl SmsSlot {
+    /// The slot of a message whose row holds `sid`.
+    fn of(sid: Option<String>) -> Self {
+        sid.map_or(Self::ToSend, Self::Sent)
+    }
+}
+
 /// Reserves the one message of `sms.kind` for the order (creating its row with status
 /// `sending`), or reports that it was already sent. Reserving before sending means a crash
 /// between Twilio's answer and the record can at worst repeat one message, never lose it.
 pub async fn reserve_sms(pool: &PgPool, sms: &NewSms<'_>) -> Result<SmsSlot, StoreError> {
-    let sid: Option<Option<String>> = sqlx::query_scalar(
-        "INSERT INTO sms_messages (order_id, store_id, kind, from_number, to_number, body, status)
-         VALUES ($1, $2, $3, $4, $5, $6, 'sending')
-         ON CONFLICT (order_id, kind) DO UPDATE SET body = EXCLUDED.body
-         RETURNING message_sid",
-    )
-    .bind(sms.order_id)
-    .bind(sms.store_id)
-    .bind(sms.kind)
-    .bind(sms.from)
-    .bind(sms.to)
-    .bind(sms.body)
-    .fetch_optional(pool)
-    .await?;
-    Ok(match sid.flatten() {
-        Some(sid) => SmsSlot::Sent(sid),
-        None => SmsSlot::ToSend,
-    })
+    let statement = sqlx::query_as(RESERVE_SMS.as_str()).bind(sms.order_id);
+    let (sid,): (Option<String>,) = bind_sms(statement, sms).fetch_one(pool).await?;
+    Ok(SmsSlot::of(sid))
 }
 
 /// Records Twilio's answer to a message reserved with [`reserve_sms`]: its sid and status, or

@@ -4,7 +4,8 @@
 
 use kea_store::import_store;
 use kea_store::pipeline::{
-    NewSms, SmsSlot, SmsStatusRecord, record_sms_sent, record_sms_status, reserve_sms,
+    NewSms, SmsSlot, SmsStatusRecord, mark_sent_to_pos_reserving_receipt, record_sms_sent,
+    record_sms_status, reserve_sms,
 };
 use kea_test_db::TestDb;
 use sqlx::PgPool;
@@ -22,28 +23,34 @@ async fn with_tonys() -> TestDb {
     db
 }
 
-/// A new order with its receipt reserved (row status `sending`, no sid yet).
-async fn reserved_receipt(pool: &PgPool) -> Uuid {
-    let order: Uuid = sqlx::query_scalar(
+/// A new order of Tony's in `status`.
+async fn new_order(pool: &PgPool, status: &str) -> Uuid {
+    sqlx::query_scalar(
         "INSERT INTO orders (store_id, status, fulfillment, subtotal_cents, tax_cents, total_cents)
-         VALUES ('tonys-pizza', 'cancelled', 'pickup', 0, 0, 0) RETURNING id",
+         VALUES ('tonys-pizza', $1, 'pickup', 0, 0, 0) RETURNING id",
     )
+    .bind(status)
     .fetch_one(pool)
     .await
-    .unwrap();
-    let slot = reserve_sms(
-        pool,
-        &NewSms {
-            order_id: order,
-            store_id: "tonys-pizza",
-            kind: "receipt",
-            from: "+15550100001",
-            to: "+15557654321",
-            body: "Thanks!",
-        },
-    )
-    .await
-    .unwrap();
+    .unwrap()
+}
+
+/// The order's receipt, before it is sent.
+fn receipt_of(order: Uuid) -> NewSms<'static> {
+    NewSms {
+        order_id: order,
+        store_id: "tonys-pizza",
+        kind: "receipt",
+        from: "+15550100001",
+        to: "+15557654321",
+        body: "Thanks!",
+    }
+}
+
+/// A new order with its receipt reserved (row status `sending`, no sid yet).
+async fn reserved_receipt(pool: &PgPool) -> Uuid {
+    let order = new_order(pool, "cancelled").await;
+    let slot = reserve_sms(pool, &receipt_of(order)).await.unwrap();
     assert_eq!(slot, SmsSlot::ToSend);
     order
 }
@@ -166,4 +173,50 @@ async fn callbacks_racing_the_recording_of_the_sid_are_never_lost() {
         );
     }
     assert_eq!(early_statuses(pool).await, 0);
+}
+
+#[tokio::test]
+async fn recording_a_push_reserves_the_receipt_once_and_a_retry_finds_it_sent() {
+    let db = with_tonys().await;
+    let pool = db.pool();
+    let order = new_order(pool, "confirmed").await;
+    let sms = receipt_of(order);
+    let first = mark_sent_to_pos_reserving_receipt(pool, Some("pos-1"), &sms)
+        .await
+        .unwrap();
+    assert_eq!(first, (true, SmsSlot::ToSend));
+    let row: (String, Option<String>, bool) = sqlx::query_as(
+        "SELECT o.status, o.pos_ref, EXISTS (SELECT FROM sms_messages m
+                                              WHERE m.order_id = o.id AND m.status = 'sending')
+           FROM orders o WHERE o.id = $1",
+    )
+    .bind(order)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        row,
+        ("sent_to_pos".to_owned(), Some("pos-1".to_owned()), true)
+    );
+    // The text went out; a retry of the job (the POS answered again) marks nothing and finds
+    // the receipt sent, so the caller gets one text.
+    record_sms_sent(
+        pool,
+        order,
+        "receipt",
+        "SM00000000000000000000000000000001",
+        "queued",
+    )
+    .await
+    .unwrap();
+    let again = mark_sent_to_pos_reserving_receipt(pool, Some("pos-1"), &sms)
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        (
+            false,
+            SmsSlot::Sent("SM00000000000000000000000000000001".to_owned())
+        )
+    );
 }

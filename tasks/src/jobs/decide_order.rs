@@ -21,8 +21,7 @@ pub async fn run(job: DecideOrder, env: Data<TaskEnv>, attempt: Attempt) -> Resu
     let store = store_of(&env, &order).await?;
     if decide_now(&env, &order, &store, &job.extraction).await? {
         order.order.status = OrderStatus::Confirmed;
-        super::push_order_to_pos::push_and_text(&env, &mut order, &store, attempt.current())
-            .await?;
+        super::push_order_to_pos::push_and_text(&env, &order, &store, attempt.current()).await?;
     }
     Ok(())
 }

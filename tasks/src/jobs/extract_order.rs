@@ -51,7 +51,7 @@ pub async fn run(job: ExtractOrder, env: Data<TaskEnv>, attempt: Attempt) -> Res
             return Ok(());
         }
     }
-    push_and_text(&env, &mut order, &store, attempt.current()).await
+    push_and_text(&env, &order, &store, attempt.current()).await
 }
 
 /// The re-pricing and the entity model's reading, then the store's policy; true when kea

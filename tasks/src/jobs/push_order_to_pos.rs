@@ -12,9 +12,9 @@ use apalis::prelude::{Attempt, Data};
 use chrono::Duration;
 use kea_menu::{FulfillmentKind, PosConfig, Store};
 use kea_pos::{PosError, PosItem, PosModifier, PosOrder};
-use kea_store::pipeline::{OrderStatus, PipelineOrder};
+use kea_store::pipeline::{NewSms, OrderStatus, PipelineOrder, SmsSlot};
 
-use super::texts::receipt;
+use super::texts::{new_sms, receipt, receipt_body, send_reserved};
 use super::{Job, PushOrderToPos, fulfillment_kind, load, modifier_skus, store_of};
 use crate::{JobError, TaskEnv};
 
@@ -25,7 +25,7 @@ pub async fn run(
     env: Data<TaskEnv>,
     attempt: Attempt,
 ) -> Result<(), JobError> {
-    let Some(mut order) = load(&env.db, job.order_id, PushOrderToPos::NAME).await? else {
+    let Some(order) = load(&env.db, job.order_id, PushOrderToPos::NAME).await? else {
         return Ok(());
     };
     if !matches!(
@@ -36,41 +36,60 @@ pub async fn run(
         return Ok(());
     }
     let store = store_of(&env, &order).await?;
-    push_and_text(&env, &mut order, &store, attempt.current()).await
+    push_and_text(&env, &order, &store, attempt.current()).await
 }
 
 /// Pushes a `confirmed` order (this is the job's `attempt`), then texts the receipt; an order
 /// already `sent_to_pos` gets only the receipt (sent at most once: `sms_messages`).
 pub(crate) async fn push_and_text(
     env: &TaskEnv,
-    order: &mut PipelineOrder,
+    order: &PipelineOrder,
     store: &Store,
     attempt: usize,
 ) -> Result<(), JobError> {
-    if order.order.status == OrderStatus::Confirmed {
-        if !push(env, order, store, attempt).await? {
-            return Ok(());
-        }
-        if !matches!(store.pos, PosConfig::None) {
-            order.order.status = OrderStatus::SentToPos;
-        }
+    if order.order.status != OrderStatus::Confirmed {
+        return receipt(env, order, store).await;
     }
-    receipt(env, order, store).await
+    // The receipt is reserved in the statement that records the push.
+    let body = receipt_body(order, store);
+    let sms = new_sms(order, store, "receipt", &body);
+    let slot = match push(env, order, store, attempt, sms.as_ref()).await? {
+        Pushed::NotDue => return Ok(()),
+        Pushed::Due(slot) => slot,
+    };
+    match (sms, slot) {
+        (Some(sms), Some(slot)) => send_reserved(env, &sms, slot).await,
+        (Some(sms), None) => {
+            let slot = kea_store::pipeline::reserve_sms(&env.db, &sms).await?;
+            send_reserved(env, &sms, slot).await
+        }
+        // No number to text (logged).
+        (None, _) => Ok(()),
+    }
 }
 
-/// One push; true when the receipt is due (the POS has the order, or the store has no POS and
-/// reads its orders in kea).
+/// What came of a push.
+enum Pushed {
+    /// The order failed at the POS for good: no receipt.
+    NotDue,
+    /// The POS has the order (or the store has none and reads its orders in kea): the receipt
+    /// is due, and reserved if the push was recorded with it.
+    Due(Option<SmsSlot>),
+}
+
+/// One push; the receipt `sms`, if any, is reserved in the statement that records it.
 async fn push(
     env: &TaskEnv,
     order: &PipelineOrder,
     store: &Store,
     attempt: usize,
-) -> Result<bool, JobError> {
+    sms: Option<&NewSms<'_>>,
+) -> Result<Pushed, JobError> {
     let id = order.order.id;
     if matches!(store.pos, PosConfig::None) {
         // The store reads its orders in kea; the caller still gets a receipt.
         tracing::info!(order.id = %id, "store has no POS; order stays confirmed in kea");
-        return Ok(true);
+        return Ok(Pushed::Due(None));
     }
     let result =
         match kea_pos::adapter_for(&store.pos, env.secrets.as_ref(), env.http.clone()).await {
@@ -79,12 +98,24 @@ async fn push(
         };
     match result {
         Ok(accepted) => {
-            if kea_store::pipeline::mark_sent_to_pos(&env.db, id, accepted.pos_ref.as_deref())
-                .await?
-            {
+            let pos_ref = accepted.pos_ref.as_deref();
+            let (marked, slot) = match sms {
+                Some(sms) => {
+                    let (marked, slot) = kea_store::pipeline::mark_sent_to_pos_reserving_receipt(
+                        &env.db, pos_ref, sms,
+                    )
+                    .await?;
+                    (marked, Some(slot))
+                }
+                None => (
+                    kea_store::pipeline::mark_sent_to_pos(&env.db, id, pos_ref).await?,
+                    None,
+                ),
+            };
+            if marked {
                 tracing::info!(order.id = %id, http.status = accepted.status, "order sent to the POS");
             }
-            Ok(true)
+            Ok(Pushed::Due(slot))
         }
         Err(e) if e.is_transient() && attempt < env.pos_max_attempts => {
             tracing::warn!(order.id = %id, attempt, error = %e, "POS push failed; will retry");
@@ -98,7 +129,7 @@ async fn push(
             let error = describe(&e, attempt);
             tracing::error!(order.id = %id, error = %error, "POS push failed for good");
             kea_store::pipeline::mark_pos_failed(&env.db, id, &error).await?;
-            Ok(false)
+            Ok(Pushed::NotDue)
         }
     }
 }

@@ -34,8 +34,13 @@ pub(crate) async fn receipt(
     order: &PipelineOrder,
     store: &kea_menu::Store,
 ) -> Result<(), JobError> {
-    let body = crate::receipt::receipt(&order_text(order, store));
+    let body = receipt_body(order, store);
     send(env, order, store, "receipt", &body).await
+}
+
+/// The receipt's text.
+pub(crate) fn receipt_body(order: &PipelineOrder, store: &kea_menu::Store) -> String {
+    crate::receipt::receipt(&order_text(order, store))
 }
 
 /// `notify_order_problem`'s handler.
@@ -103,6 +108,20 @@ async fn send(
     kind: &str,
     body: &str,
 ) -> Result<(), JobError> {
+    let Some(sms) = new_sms(order, store, kind, body) else {
+        return Ok(());
+    };
+    let slot = kea_store::pipeline::reserve_sms(&env.db, &sms).await?;
+    send_reserved(env, &sms, slot).await
+}
+
+/// The text of `kind` to the caller; `None` (logged) when the caller left no number.
+pub(crate) fn new_sms<'a>(
+    order: &'a PipelineOrder,
+    store: &'a kea_menu::Store,
+    kind: &'a str,
+    body: &'a str,
+) -> Option<NewSms<'a>> {
     let id = order.order.id;
     let Some(to) = order
         .order
@@ -111,21 +130,30 @@ async fn send(
         .filter(|p| !p.is_empty())
     else {
         tracing::info!(order.id = %id, kind, "no phone number to text");
-        return Ok(());
+        return None;
     };
-    let sms = NewSms {
+    Some(NewSms {
         order_id: id,
         store_id: &store.id,
         kind,
         from: &store.phone,
         to,
         body,
-    };
-    if let SmsSlot::Sent(sid) = kea_store::pipeline::reserve_sms(&env.db, &sms).await? {
+    })
+}
+
+/// Sends a text whose row is reserved (`slot`), unless Twilio already accepted it.
+pub(crate) async fn send_reserved(
+    env: &TaskEnv,
+    sms: &NewSms<'_>,
+    slot: SmsSlot,
+) -> Result<(), JobError> {
+    let (id, kind, body) = (sms.order_id, sms.kind, sms.body);
+    if let SmsSlot::Sent(sid) = slot {
         tracing::debug!(order.id = %id, kind, message.sid = %sid, "already sent");
         return Ok(());
     }
-    let mut message = OutboundMessage::new(&store.phone, to, body);
+    let mut message = OutboundMessage::new(sms.from, sms.to, body);
     if let Some(base) = &env.public_url {
         message = message
             .with_status_callback(format!("{}/twilio/sms/status", base.trim_end_matches('/')));
