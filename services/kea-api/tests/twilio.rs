@@ -14,6 +14,9 @@ const TOKEN: &str = "test-auth-token";
 const PUBLIC: &str = "https://kea.example.com";
 const SID: &str = "CA0123456789abcdef0123456789abcdef";
 const TONYS: &str = include_str!("../../../tests/fixtures/stores/tonys-pizza.json");
+/// The dialog state after a call's last turn: its last `state` event's `after`.
+const LAST_STATE: &str =
+    "SELECT payload->'after' FROM call_events WHERE kind = 'state' ORDER BY seq DESC LIMIT 1";
 
 fn app(db: &TestDb) -> axum::Router {
     let config = common::config(PUBLIC, TOKEN, None);
@@ -188,7 +191,7 @@ async fn a_call_is_greeted_recorded_and_each_turn_is_taken_once() {
     let (status, first) = post(&app, "/twilio/voice/turn?n=1", &speech, None).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     let events = count(&db, "SELECT count(*) FROM call_events").await;
-    let state: serde_json::Value = sqlx::query_scalar("SELECT state FROM calls")
+    let state: serde_json::Value = sqlx::query_scalar(LAST_STATE)
         .fetch_one(db.pool())
         .await
         .unwrap();
@@ -197,7 +200,7 @@ async fn a_call_is_greeted_recorded_and_each_turn_is_taken_once() {
     let (status, again) = post(&app, "/twilio/voice/turn?n=1", &speech, None).await;
     assert_eq!((status, &again), (StatusCode::OK, &first));
     assert_eq!(count(&db, "SELECT count(*) FROM call_events").await, events);
-    let state_after: serde_json::Value = sqlx::query_scalar("SELECT state FROM calls")
+    let state_after: serde_json::Value = sqlx::query_scalar(LAST_STATE)
         .fetch_one(db.pool())
         .await
         .unwrap();

@@ -1,8 +1,9 @@
 //! Calls, their replay record and the orders they place.
 //!
 //! A webhook turn is two statements: [`load_call`] reads the call, the caller's code runs the pure
-//! dialog step, and [`save_turn`] records the result in one statement (the call's new state, and
-//! its replay record: the webhook in, the state after, the TwiML out), and only if the call is
+//! dialog step, and [`save_turn`] records the result in one statement (the call's turn count, and
+//! its replay record: the webhook in, the state after, the TwiML out; the state is kept only
+//! there, once per turn), and only if the call is
 //! still at the turn it read: of two deliveries of one turn, taken at once by two replicas, one
 //! is saved and the other learns it was [`TurnSaved::AlreadyTaken`]. A turn that places an order
 //! writes the order and its lines in the same statement (one round trip and one commit, as any
@@ -98,7 +99,8 @@ pub struct CallRow {
     pub store_id: String,
     /// Caller ID.
     pub from_number: String,
-    /// The dialog state after the last turn.
+    /// The dialog state after the last turn (the `after` of its last `state` event; every
+    /// version of kea has recorded it there).
     pub state: Value,
     /// Turns taken so far.
     pub turns: i32,
@@ -114,7 +116,11 @@ pub struct CallRow {
 /// if the call is still at the turn read here.
 pub async fn load_call(pool: &PgPool, call_sid: &str) -> Result<Option<CallRow>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT c.store_id, c.from_number, c.state, c.turns, c.outcome, c.status, s.updated_at AS store_updated_at
+        "SELECT c.store_id, c.from_number,
+                coalesce((SELECT e.payload->'after' FROM call_events e
+                           WHERE e.call_sid = c.call_sid AND e.kind = 'state'
+                           ORDER BY e.seq DESC LIMIT 1), '{}') AS state,
+                c.turns, c.outcome, c.status, s.updated_at AS store_updated_at
          FROM calls c JOIN stores s ON s.id = c.store_id
          WHERE c.call_sid = $1",
     )
@@ -213,29 +219,30 @@ struct TwimlEvent<'a> {
 }
 
 /// A turn's three events, numbered from the `first` the call statement (the `turn` CTE) returns.
-/// Parameters: $1 the call, $5 webhook, $6 state event, $7 TwiML event, $8 server micros.
+/// Parameters: $1 the call, $4 webhook, $5 state event, $6 TwiML event, $7 server micros. The
+/// state event is where the dialog's state is kept: [`load_call`] reads the last one.
 const TURN_EVENTS: &str = "INSERT INTO call_events (call_sid, seq, kind, payload, server_micros)
      SELECT $1, turn.first + v.ord, v.kind, v.payload, v.micros
        FROM turn,
-            (VALUES (0, 'webhook', $5::jsonb, NULL::bigint),
-                    (1, 'state', $6::jsonb, NULL::bigint),
-                    (2, 'twiml', $7::jsonb, $8::bigint)) AS v(ord, kind, payload, micros)";
+            (VALUES (0, 'webhook', $4::jsonb, NULL::bigint),
+                    (1, 'state', $5::jsonb, NULL::bigint),
+                    (2, 'twiml', $6::jsonb, $7::bigint)) AS v(ord, kind, payload, micros)";
 
 /// The first turn creates the call (unless a repeated delivery already did).
-/// $2 state, $3 language, $4 outcome; $9 store, $10 account, $11 from, $12 to.
+/// $2 language, $3 outcome; $8 store, $9 account, $10 from, $11 to.
 const FIRST_TURN_CTE: &str = "turn AS (
-       INSERT INTO calls (call_sid, store_id, account_sid, from_number, to_number, state,
+       INSERT INTO calls (call_sid, store_id, account_sid, from_number, to_number,
                           language, outcome, turns, next_event_seq)
-       VALUES ($1, $9, $10, $11, $12, $2, $3, $4, 1, 3)
+       VALUES ($1, $8, $9, $10, $11, $2, $3, 1, 3)
        ON CONFLICT (call_sid) DO NOTHING
        RETURNING 0 AS first)";
 
-/// A later turn advances the call if it is still at turn $9.
+/// A later turn advances the call if it is still at turn $8.
 const NEXT_TURN_CTE: &str = "turn AS (
-       UPDATE calls SET state = $2, language = $3, outcome = coalesce(outcome, $4),
+       UPDATE calls SET language = $2, outcome = coalesce(outcome, $3),
                         turns = turns + 1, next_event_seq = next_event_seq + 3,
                         updated_at = now()
-        WHERE call_sid = $1 AND turns = $9
+        WHERE call_sid = $1 AND turns = $8
        RETURNING next_event_seq - 3 AS first)";
 
 /// The order a turn places and its lines, written only if the `turn` CTE yields a row, as
@@ -289,11 +296,11 @@ static FIRST_TURN: LazySql =
 static NEXT_TURN: LazySql =
     LazySql::new(|| format!("WITH {NEXT_TURN_CTE}, events AS ({TURN_EVENTS}) {NO_ORDER}"));
 static FIRST_TURN_WITH_ORDER: LazySql = LazySql::new(|| {
-    let order = renumber(ORDER_CTES, 11);
+    let order = renumber(ORDER_CTES, 10);
     format!("WITH {FIRST_TURN_CTE}, events AS ({TURN_EVENTS}), {order}")
 });
 static NEXT_TURN_WITH_ORDER: LazySql = LazySql::new(|| {
-    let order = renumber(ORDER_CTES, 8);
+    let order = renumber(ORDER_CTES, 7);
     format!("WITH {NEXT_TURN_CTE}, events AS ({TURN_EVENTS}), {order}")
 });
 /// [`insert_order`]: the order alone, in the caller's transaction.
@@ -362,11 +369,10 @@ pub async fn save_turn<S: serde::Serialize + Sync>(
         (Some(_), Some(_)) => &FIRST_TURN_WITH_ORDER,
         (None, Some(_)) => &NEXT_TURN_WITH_ORDER,
     };
-    // $1–$8 are the same for all four; the first turn adds the call's facts, a later one the
+    // $1–$7 are the same for all four; the first turn adds the call's facts, a later one the
     // turn it must still be at.
     let statement = sqlx::query_as(sql)
         .bind(turn.call_sid)
-        .bind(sqlx::types::Json(turn.state))
         .bind(turn.language)
         .bind(turn.outcome)
         .bind(&webhook)
@@ -518,8 +524,8 @@ mod tests {
     #[test]
     fn the_order_statements_number_their_parameters_after_the_turn() {
         for (sql, last) in [
-            (super::NEXT_TURN_WITH_ORDER.as_str(), 30),
-            (super::FIRST_TURN_WITH_ORDER.as_str(), 33),
+            (super::NEXT_TURN_WITH_ORDER.as_str(), 29),
+            (super::FIRST_TURN_WITH_ORDER.as_str(), 32),
         ] {
             assert!(sql.contains(&format!("${last}::bigint[]")), "{sql}");
             assert!(!sql.contains(&format!("${}", last + 1)), "{sql}");

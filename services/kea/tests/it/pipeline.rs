@@ -177,8 +177,8 @@ async fn place_order(pool: &PgPool) -> Uuid {
     let call_sid = format!("CA{}", Uuid::new_v4().simple());
     let mut tx = pool.begin().await.unwrap();
     sqlx::query(
-        "INSERT INTO calls (call_sid, store_id, from_number, to_number, state)
-         VALUES ($1, 'tonys-pizza', '+15551234567', '+15550100001', '{}')",
+        "INSERT INTO calls (call_sid, store_id, from_number, to_number)
+         VALUES ($1, 'tonys-pizza', '+15551234567', '+15550100001')",
     )
     .bind(&call_sid)
     .execute(&mut *tx)

@@ -259,12 +259,14 @@ async fn replicas_taking_turns_in_alternation_agree_on_the_call() {
         lines.is_empty() || lines.iter().any(|(sku, _)| sku == "pizza-pepperoni"),
         "{lines:?}"
     );
-    let state: serde_json::Value =
-        sqlx::query_scalar("SELECT state FROM calls WHERE call_sid = $1")
-            .bind(&sid)
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
+    let state: serde_json::Value = sqlx::query_scalar(
+        "SELECT payload->'after' FROM call_events WHERE call_sid = $1 AND kind = 'state'
+              ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(&sid)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
     let ordered = state.to_string();
     assert!(
         ordered.contains("pizza-pepperoni") && ordered.contains("coke"),
