@@ -76,7 +76,7 @@ impl JobWakeups {
 
     async fn listen(self, db: PgPool) {
         while !db.is_closed() {
-            let mut listener = match PgListener::connect_with(&db).await {
+            let mut listener = match listen_on(&db).await {
                 Ok(listener) => listener,
                 Err(error) => {
                     tracing::debug!(%error, "cannot listen for queued jobs yet; retrying");
@@ -84,11 +84,6 @@ impl JobWakeups {
                     continue;
                 }
             };
-            if let Err(error) = listener.listen(CHANNEL).await {
-                tracing::debug!(%error, "cannot listen for queued jobs yet; retrying");
-                tokio::time::sleep(RETRY_AFTER).await;
-                continue;
-            }
             // Jobs queued before this point were announced to nobody.
             self.wake_all();
             loop {
@@ -109,6 +104,13 @@ impl JobWakeups {
             }
         }
     }
+}
+
+/// A listener on apalis's channel.
+async fn listen_on(db: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(db).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
 }
 
 /// The job kind a notification names (`{"job_type": …, "id": …, "run_at": …}`).

@@ -288,7 +288,7 @@ fn renumber(sql: &str, by: usize) -> String {
     out
 }
 
-type LazySql = std::sync::LazyLock<String>;
+use crate::LazySql;
 /// What a turn without an order yields, in the shape [`ORDER_CTES`] gives a turn with one.
 const NO_ORDER: &str = "SELECT EXISTS (SELECT FROM turn) AS saved, NULL::uuid AS order_id";
 static FIRST_TURN: LazySql =

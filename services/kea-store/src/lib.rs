@@ -68,6 +68,9 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
 }
 
+/// A statement assembled once, from `const` parts, on first use.
+pub(crate) type LazySql = std::sync::LazyLock<String>;
+
 /// How long a pooled connection may sit idle before it is pinged when next handed out.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 

@@ -289,7 +289,7 @@ const RESERVE_SMS_CTE: &str = "slot AS (
        ON CONFLICT (order_id, kind) DO UPDATE SET body = EXCLUDED.body
        RETURNING message_sid)";
 
-type LazySql = std::sync::LazyLock<String>;
+use crate::LazySql;
 static MARK_SENT: LazySql = LazySql::new(|| {
     format!(
         "WITH {} SELECT EXISTS (SELECT FROM sent)",

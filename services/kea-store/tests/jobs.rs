@@ -4,6 +4,16 @@
 use kea_store::pipeline::requeue_jobs_of_failed_worker;
 use kea_test_db::TestDb;
 
+/// Every job as (idempotency key, status, worker holding it), by key.
+async fn jobs(pool: &sqlx::PgPool) -> Vec<(String, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT idempotency_key, status, lock_by FROM apalis.jobs ORDER BY idempotency_key",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn a_failed_worker_s_jobs_are_handed_back_and_later_ones_kept() {
     let db = TestDb::new().await;
@@ -45,12 +55,7 @@ async fn a_failed_worker_s_jobs_are_handed_back_and_later_ones_kept() {
         .await
         .unwrap();
     assert_eq!(n, 2);
-    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT idempotency_key, status, lock_by FROM apalis.jobs ORDER BY idempotency_key",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    let rows = jobs(pool).await;
     let want = [
         ("a", "Pending", None),
         ("b", "Pending", None),
@@ -96,12 +101,7 @@ async fn a_done_job_lets_go_of_its_worker_and_a_failed_one_keeps_it() {
         .await
         .unwrap();
     }
-    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT idempotency_key, status, lock_by FROM apalis.jobs ORDER BY idempotency_key",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    let rows = jobs(pool).await;
     let want = [
         ("done", "Done", None),
         ("failed", "Failed", Some("w1")),
