@@ -72,9 +72,21 @@ impl Clock {
     }
 }
 
-/// What every handler can reach.
+/// What every handler can reach: one allocation, so that handing it to a request (axum clones
+/// the state for each) is one reference count, not one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     /// The database pool.
     pub db: PgPool,
     /// The data API's read connections, on the same database: they keep a request's role and
@@ -104,7 +116,7 @@ impl AppState {
                 .unwrap_or_else(|| db.options().get_max_connections()),
             db.options().get_acquire_timeout(),
         );
-        Self {
+        Self(Arc::new(Shared {
             db,
             reads,
             config: Arc::new(config),
@@ -113,7 +125,7 @@ impl AppState {
             schema: Arc::default(),
             jwts: Arc::default(),
             console: Arc::default(),
-        }
+        }))
     }
 }
 
@@ -124,9 +136,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
-        .nest("/twilio", twilio::routes())
-        .nest("/rest/v1", pgrst::routes())
-        .route("/rest/v1/", axum::routing::any(pgrst::root))
+        .merge(twilio::routes())
+        .merge(pgrst::routes())
         .nest("/console", console::routes());
     // The console's event stream stays open for hours: it is kept out of the request timeout.
     kea_telemetry::http_layers(routes, timeout)

@@ -19,17 +19,18 @@ use axum::{Router, body::Bytes};
 
 use crate::AppState;
 
-/// The webhook routes, mounted under `/twilio`.
+/// The webhook routes, under `/twilio` (full paths rather than a nested router, which would
+/// rebuild every webhook's URI without its prefix).
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/voice", post(voice::incoming))
-        .route("/voice/turn", post(voice::turn))
-        .route("/status", post(status::call_status))
-        .route("/sms/status", post(status::message_status))
-        .route("/fallback", post(status::fallback))
-        .route("/queue/wait", post(queue::wait))
-        .route("/queue/leave", post(queue::leave))
-        .route("/queue/choice", post(queue::choice))
+        .route("/twilio/voice", post(voice::incoming))
+        .route("/twilio/voice/turn", post(voice::turn))
+        .route("/twilio/status", post(status::call_status))
+        .route("/twilio/sms/status", post(status::message_status))
+        .route("/twilio/fallback", post(status::fallback))
+        .route("/twilio/queue/wait", post(queue::wait))
+        .route("/twilio/queue/leave", post(queue::leave))
+        .route("/twilio/queue/choice", post(queue::choice))
 }
 
 /// A webhook's form, extracted only when Twilio's signature over it verifies, with its typed
