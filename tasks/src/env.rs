@@ -13,6 +13,10 @@ use sqlx::PgPool;
 pub struct TaskEnv {
     /// The database (the same one apalis keeps its jobs in).
     pub db: PgPool,
+    /// The same database, for the statements every order runs (loading it, confirming it,
+    /// recording the push and the receipt): connections lent without sqlx's ping after each
+    /// statement ([`kea_store::direct`]). At most as many as `db`.
+    pub orders_db: kea_store::direct::DirectPool,
     /// Resolves `vault:` references in POS credentials at push time.
     pub secrets: Arc<dyn Secrets>,
     /// The HTTP client the POS adapters use (connection pooling, timeouts).

@@ -92,6 +92,10 @@ pub struct Shared {
     /// The data API's read connections, on the same database: they keep a request's role and
     /// claims at session level and serve nothing else (see `pgrst::conn`).
     pub reads: pgrst::conn::ReadPool,
+    /// The webhooks' connections, on the same database, as many as `db` may open: a turn's save
+    /// and a status callback are one statement each, and sqlx's pool would add a round trip to
+    /// every one of them (see `kea_store::direct`).
+    pub calls_db: kea_store::direct::DirectPool,
     /// The server's settings.
     pub config: Arc<ApiConfig>,
     /// Parsed menus, shared by every request.
@@ -116,9 +120,11 @@ impl AppState {
                 .unwrap_or_else(|| db.options().get_max_connections()),
             db.options().get_acquire_timeout(),
         );
+        let calls_db = kea_store::direct::DirectPool::beside(&db);
         Self(Arc::new(Shared {
             db,
             reads,
+            calls_db,
             config: Arc::new(config),
             menus: Arc::default(),
             live_calls: Arc::default(),

@@ -14,19 +14,19 @@ use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::direct::{DirectPool, RunStatement};
 
 /// Which store answers `phone` (the webhook's `To`) and when it last changed, so a cache of
 /// parsed menus can tell whether its copy is current without reading the whole document.
 pub async fn store_by_phone(
-    pool: &PgPool,
+    db: &DirectPool,
     phone: &str,
 ) -> Result<Option<(String, chrono::DateTime<chrono::Utc>)>, StoreError> {
-    Ok(
-        sqlx::query_as("SELECT id, updated_at FROM stores WHERE phone = $1")
-            .bind(phone)
-            .fetch_optional(pool)
-            .await?,
-    )
+    Ok(db
+        .fetch_optional(
+            sqlx::query_as("SELECT id, updated_at FROM stores WHERE phone = $1").bind(phone),
+        )
+        .await?)
 }
 
 /// The store file of `store_id` as last imported, and when that was.
@@ -345,7 +345,7 @@ fn bind_order<'q>(statement: TurnQuery<'q>, order: &'q NewOrder<'q>, id: Uuid) -
 /// Records a turn (see the module's documentation), and the order it placed, in one statement:
 /// one round trip and one commit.
 pub async fn save_turn<S: serde::Serialize + Sync>(
-    pool: &PgPool,
+    db: &DirectPool,
     turn: &TurnRecord<'_, S>,
 ) -> Result<TurnSaved, StoreError> {
     let number = turn.turns_before + 1;
@@ -391,7 +391,7 @@ pub async fn save_turn<S: serde::Serialize + Sync>(
         Some((order, id)) => bind_order(statement, order, id),
         None => statement,
     };
-    let (saved, order_id) = statement.fetch_one(pool).await?;
+    let (saved, order_id) = db.fetch_one(statement).await?;
     Ok(if saved {
         TurnSaved::Saved { order_id }
     } else {
@@ -470,7 +470,7 @@ pub async fn insert_order(
 /// caller hung up mid-order) becomes `abandoned`; one that never connected (`busy`, `failed`,
 /// `no-answer`) becomes `failed`. Returns false when the call is unknown.
 pub async fn record_status(
-    pool: &PgPool,
+    db: &DirectPool,
     call_sid: &str,
     status: &str,
     duration_seconds: Option<i32>,
@@ -485,7 +485,7 @@ pub async fn record_status(
         "busy" | "failed" | "no-answer" => Some("failed"),
         _ => None,
     };
-    let recorded = sqlx::query(
+    let statement = sqlx::query(
         "WITH call AS (
            UPDATE calls SET status = $2, duration_seconds = coalesce($3, duration_seconds),
                             ended_at = CASE WHEN $4 THEN coalesce(ended_at, now()) ELSE ended_at END,
@@ -501,9 +501,8 @@ pub async fn record_status(
     .bind(duration_seconds)
     .bind(ended)
     .bind(outcome)
-    .bind(sqlx::types::Json(Params(params)))
-    .execute(pool)
-    .await?;
+    .bind(sqlx::types::Json(Params(params)));
+    let recorded = db.execute(statement).await?;
     Ok(recorded.rows_affected() == 1)
 }
 

@@ -4,6 +4,7 @@
 pub mod calls;
 pub mod console;
 pub mod dev_cluster;
+pub mod direct;
 mod import;
 pub mod pipeline;
 pub mod routing;

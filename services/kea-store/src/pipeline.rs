@@ -5,6 +5,7 @@
 //! that follow a change are queued by the `orders_enqueue` trigger in the same transaction
 //! (migration `…04_pipeline.sql`), never by the caller.
 
+use crate::direct::RunStatement;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -129,8 +130,11 @@ pub struct OrderItemRow {
 }
 
 /// Loads an order with its lines, in one statement; `None` if there is no such order.
-pub async fn load_order(pool: &PgPool, id: Uuid) -> Result<Option<PipelineOrder>, StoreError> {
-    let found: Option<OrderRowWithItems> = sqlx::query_as(
+pub async fn load_order(
+    db: &impl RunStatement,
+    id: Uuid,
+) -> Result<Option<PipelineOrder>, StoreError> {
+    let statement = sqlx::query_as(
         "SELECT o.id, o.call_sid, o.store_id, o.status, o.customer_name, o.customer_phone,
                 o.fulfillment, o.delivery_address, o.subtotal_cents, o.tax_cents,
                 o.delivery_fee_cents, o.total_cents, o.confidence, o.ready_at, o.created_at,
@@ -146,9 +150,8 @@ pub async fn load_order(pool: &PgPool, id: Uuid) -> Result<Option<PipelineOrder>
          LEFT JOIN calls c ON c.call_sid = o.call_sid
          WHERE o.id = $1",
     )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
+    .bind(id);
+    let found: Option<OrderRowWithItems> = db.fetch_optional(statement).await?;
     Ok(found.map(|f| PipelineOrder {
         order: f.order,
         items: f.items.0,
@@ -195,17 +198,16 @@ pub async fn record_second_opinion(
 /// `pending_verification` → `confirmed`, by a job that goes on to push the order itself (no
 /// push job is queued for it: `kea.pipeline_inline`). False if the order was not pending
 /// (already decided, or cancelled).
-pub async fn confirm_order(pool: &PgPool, id: Uuid) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+pub async fn confirm_order(db: &impl RunStatement, id: Uuid) -> Result<bool, StoreError> {
+    let statement = sqlx::query(
         "WITH inline AS (SELECT set_config('kea.pipeline_inline', 'on', true))
          UPDATE orders SET status = 'confirmed', decided_at = now(), decision_reason = NULL,
                            updated_at = now()
            FROM inline
           WHERE id = $1 AND status = 'pending_verification'",
     )
-    .bind(id)
-    .execute(pool)
-    .await?;
+    .bind(id);
+    let done = db.execute(statement).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -254,15 +256,13 @@ pub async fn mark_sent_to_pos(
 /// trip and one commit where there were two, and the receipt is reserved exactly when the order
 /// is recorded as at the POS. Returns whether the order was marked, and the receipt's slot.
 pub async fn mark_sent_to_pos_reserving_receipt(
-    pool: &PgPool,
+    db: &impl RunStatement,
     pos_ref: Option<&str>,
     sms: &NewSms<'_>,
 ) -> Result<(bool, SmsSlot), StoreError> {
     let statement = sqlx::query_as(MARK_SENT_RESERVING.as_str()).bind(sms.order_id);
-    let (marked, sid): (bool, Option<String>) = bind_sms(statement, sms)
-        .bind(pos_ref)
-        .fetch_one(pool)
-        .await?;
+    let (marked, sid): (bool, Option<String>) =
+        db.fetch_one(bind_sms(statement, sms).bind(pos_ref)).await?;
     Ok((marked, SmsSlot::of(sid)))
 }
 
@@ -422,19 +422,18 @@ pub async fn reserve_sms(pool: &PgPool, sms: &NewSms<'_>) -> Result<SmsSlot, Sto
 /// `kea_record_sms_sent` takes the sid's advisory lock (which the callback's writer takes too,
 /// so the two cannot miss each other), then reads the early status and updates the message.
 pub async fn record_sms_sent(
-    pool: &PgPool,
+    db: &impl RunStatement,
     order_id: Uuid,
     kind: &str,
     message_sid: &str,
     status: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("SELECT kea_record_sms_sent($1, $2, $3, $4)")
+    let statement = sqlx::query("SELECT kea_record_sms_sent($1, $2, $3, $4)")
         .bind(order_id)
         .bind(kind)
         .bind(message_sid)
-        .bind(status)
-        .execute(pool)
-        .await?;
+        .bind(status);
+    db.execute(statement).await?;
     Ok(())
 }
 

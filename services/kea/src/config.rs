@@ -62,9 +62,22 @@ pub struct DatabaseArgs {
     /// PostgreSQL connection string, e.g. postgres://kea@db.internal:5432/kea
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Most connections this process opens.
-    #[arg(long, env = "KEA_DB_MAX_CONNECTIONS", default_value_t = 16)]
-    pub db_max_connections: u32,
+    /// Most connections this process opens [default: twice this machine's cores, from 4 to 16].
+    #[arg(long, env = "KEA_DB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub db_max_connections: Option<u32>,
+}
+
+/// The pool size when none is given: twice the cores, PostgreSQL's own rule for the connections
+/// that keep a server busy. More only queue inside PostgreSQL: on 2 cores, 4 connections instead
+/// of 16 measured about a tenth less CPU per webhook request (docs/OPERATIONS.md). The cores are
+/// this machine's (a pod's share, in Kubernetes): with `kea dev` and on one host that is the
+/// database's too; replicas each get a pool in proportion to their CPU. Never fewer than 4 (a
+/// turn, a job and a data-API read at once without queuing), never more than 16.
+fn default_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    u32::try_from(cores.saturating_mul(2))
+        .unwrap_or(u32::MAX)
+        .clamp(4, 16)
 }
 
 impl DatabaseArgs {
@@ -78,9 +91,14 @@ impl DatabaseArgs {
         }
     }
 
+    /// The pool size: `--db-max-connections`, else [`default_pool_size`].
+    pub fn max_connections(&self) -> u32 {
+        self.db_max_connections.unwrap_or_else(default_pool_size)
+    }
+
     /// Connects, failing within a few seconds when the server is not there.
     pub async fn connect(&self, url: &str) -> anyhow::Result<sqlx::PgPool> {
-        kea_store::connect(url, self.db_max_connections, Duration::from_secs(5))
+        kea_store::connect(url, self.max_connections(), Duration::from_secs(5))
             .await
             .context("connecting to DATABASE_URL")
     }

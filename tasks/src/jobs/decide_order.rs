@@ -11,7 +11,7 @@ use crate::{JobError, TaskEnv};
 
 /// The job's handler.
 pub async fn run(job: DecideOrder, env: Data<TaskEnv>, attempt: Attempt) -> Result<(), JobError> {
-    let Some(mut order) = load(&env.db, job.order_id, DecideOrder::NAME).await? else {
+    let Some(mut order) = load(&env.orders_db, job.order_id, DecideOrder::NAME).await? else {
         return Ok(());
     };
     if order.order.status != OrderStatus::PendingVerification {
@@ -44,7 +44,7 @@ pub(crate) async fn decide_now(
     };
     match decide(&evidence) {
         Decision::Confirm => {
-            let confirmed = kea_store::pipeline::confirm_order(&env.db, id).await?;
+            let confirmed = kea_store::pipeline::confirm_order(&env.orders_db, id).await?;
             if confirmed {
                 tracing::info!(order.id = %id, "order confirmed");
             }

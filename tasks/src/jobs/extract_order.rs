@@ -33,7 +33,7 @@ static INFERENCE: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyL
 /// The job's handler: takes the order as far as it goes (decided, then pushed and texted when
 /// kea confirms it); a retry resumes from the order's status.
 pub async fn run(job: ExtractOrder, env: Data<TaskEnv>, attempt: Attempt) -> Result<(), JobError> {
-    let Some(mut order) = load(&env.db, job.order_id, ExtractOrder::NAME).await? else {
+    let Some(mut order) = load(&env.orders_db, job.order_id, ExtractOrder::NAME).await? else {
         return Ok(());
     };
     let store = store_of(&env, &order).await?;

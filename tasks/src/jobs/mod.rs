@@ -127,7 +127,7 @@ pub async fn enqueue<'c, J: Job>(
 
 /// Loads the order; `None` (logged) when it no longer exists, which ends the job.
 async fn load(
-    db: &sqlx::PgPool,
+    db: &kea_store::direct::DirectPool,
     order_id: Uuid,
     job: &str,
 ) -> Result<Option<PipelineOrder>, JobError> {

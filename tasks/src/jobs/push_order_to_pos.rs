@@ -25,7 +25,7 @@ pub async fn run(
     env: Data<TaskEnv>,
     attempt: Attempt,
 ) -> Result<(), JobError> {
-    let Some(order) = load(&env.db, job.order_id, PushOrderToPos::NAME).await? else {
+    let Some(order) = load(&env.orders_db, job.order_id, PushOrderToPos::NAME).await? else {
         return Ok(());
     };
     if !matches!(
@@ -102,7 +102,9 @@ async fn push(
             let (marked, slot) = match sms {
                 Some(sms) => {
                     let (marked, slot) = kea_store::pipeline::mark_sent_to_pos_reserving_receipt(
-                        &env.db, pos_ref, sms,
+                        &env.orders_db,
+                        pos_ref,
+                        sms,
                     )
                     .await?;
                     (marked, Some(slot))

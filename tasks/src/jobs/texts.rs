@@ -14,7 +14,7 @@ use crate::{JobError, TaskEnv};
 
 /// `send_receipt`'s handler.
 pub async fn send_receipt(job: SendReceipt, env: Data<TaskEnv>) -> Result<(), JobError> {
-    let Some(order) = load(&env.db, job.order_id, SendReceipt::NAME).await? else {
+    let Some(order) = load(&env.orders_db, job.order_id, SendReceipt::NAME).await? else {
         return Ok(());
     };
     if !matches!(
@@ -48,7 +48,7 @@ pub async fn notify_order_problem(
     job: NotifyOrderProblem,
     env: Data<TaskEnv>,
 ) -> Result<(), JobError> {
-    let Some(order) = load(&env.db, job.order_id, NotifyOrderProblem::NAME).await? else {
+    let Some(order) = load(&env.orders_db, job.order_id, NotifyOrderProblem::NAME).await? else {
         return Ok(());
     };
     let kind = match order.order.status {
@@ -165,7 +165,8 @@ pub(crate) async fn send_reserved(
                 .and_then(|s| serde_json::to_value(s).ok())
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_else(|| "queued".to_owned());
-            kea_store::pipeline::record_sms_sent(&env.db, id, kind, &sent.sid, &status).await?;
+            kea_store::pipeline::record_sms_sent(&env.orders_db, id, kind, &sent.sid, &status)
+                .await?;
             tracing::info!(order.id = %id, kind, message.sid = %sent.sid, "text sent");
             Ok(())
         }

@@ -142,6 +142,7 @@ impl Pipeline {
         let twilio = Arc::new(MockTwilio::new());
         let env = TaskEnv {
             db: db.pool().clone(),
+            orders_db: kea_store::direct::DirectPool::beside(db.pool()),
             secrets: Arc::new(kea_secrets::EnvSecrets::new(Vec::<(String, String)>::new())),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(2))

@@ -47,12 +47,12 @@ pub async fn execute(
     let map = |e| map_error(e, auth.authenticated);
     if q.read_only {
         let mut lease = reads.acquire().await.map_err(map)?;
-        lease
-            .set(auth.db_role, &auth.claims_json)
+        super::conn::set(&mut lease, auth.db_role, &auth.claims_json)
             .await
             .map_err(map)?;
         if q.calls_function {
-            lease.forget_settings();
+            // The function could change the session's settings: send them again next time.
+            lease.state = None;
         }
         let result = run(lease.start().map_err(map)?, q).await;
         lease.finish(&result);

@@ -35,7 +35,9 @@ pub async fn call_status(State(state): State<AppState>, form: SignedForm) -> Res
     let duration = form
         .param("CallDuration")
         .and_then(|d| d.parse::<i32>().ok());
-    match kea_store::calls::record_status(&state.db, sid, status, duration, &form.params).await {
+    match kea_store::calls::record_status(&state.calls_db, sid, status, duration, &form.params)
+        .await
+    {
         Ok(true) => {
             tracing::info!(call.sid = %sid, call.status = %status, "call status recorded");
             if !matches!(status, "queued" | "ringing" | "in-progress") {

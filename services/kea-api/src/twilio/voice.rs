@@ -92,7 +92,8 @@ async fn start_call(
     started: Instant,
 ) -> Result<Response, WebhookError> {
     let req = &form.request;
-    let Some((store_id, updated_at)) = kea_store::calls::store_by_phone(&state.db, &req.to).await?
+    let Some((store_id, updated_at)) =
+        kea_store::calls::store_by_phone(&state.calls_db, &req.to).await?
     else {
         tracing::warn!(call.sid = %req.call_sid, "call to a number that is no store's; hanging up politely");
         return Ok(twiml(
@@ -274,7 +275,7 @@ async fn finish_turn(
         order,
     };
     let ended = record.outcome.is_some();
-    match kea_store::calls::save_turn(&state.db, &record).await? {
+    match kea_store::calls::save_turn(&state.calls_db, &record).await? {
         TurnSaved::Saved { order_id } => {
             if let Some(id) = order_id {
                 tracing::info!(call.sid = %req.call_sid, order.id = %id, store.id = %bundle.store.id, "order placed");

@@ -97,8 +97,10 @@ impl JobArgs {
             .connect_timeout(Duration::from_secs(self.pos_timeout_secs.min(5)))
             .build()
             .context("building the POS HTTP client")?;
+        let orders_db = kea_store::direct::DirectPool::beside(&pool);
         let env = kea_tasks::TaskEnv {
             db: pool,
+            orders_db,
             secrets,
             http,
             twilio: Arc::new(twilio) as Arc<dyn kea_twilio::TwilioApi>,

@@ -36,3 +36,17 @@ fn a_missing_database_url_is_explained() {
         assert!(err.contains("DATABASE_URL is not set"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_pool_of_no_connections_is_refused() {
+    // A pool of 0 would hang every request until its acquire timeout: refused before anything
+    // starts, naming the setting.
+    let out = kea()
+        .args(["migrate", "--database-url", "postgres://127.0.0.1:1/x"])
+        .env("KEA_DB_MAX_CONNECTIONS", "0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--db-max-connections"), "{err}");
+}
