@@ -257,6 +257,57 @@ async fn a_caller_who_hangs_up_mid_order_leaves_an_abandoned_call() {
 }
 
 #[tokio::test]
+async fn a_caller_who_hangs_up_while_waiting_for_a_person_is_no_longer_waited_for() {
+    let db = with_tonys().await;
+    let app = app(&db);
+    post(&app, "/twilio/voice", &params(&[]), None).await;
+    sqlx::query(
+        "INSERT INTO tasks (call_sid, kind, priority, reason)
+         VALUES ($1, 'transfer', 30, 'the caller asked for a person')",
+    )
+    .bind(SID)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let task = || async {
+        sqlx::query_as::<_, (String, Option<String>)>(
+            "SELECT t.status, (SELECT e.detail->>'why' FROM task_events e
+                                WHERE e.task_id = t.id AND e.action = 'canceled')
+               FROM tasks t WHERE t.call_sid = $1",
+        )
+        .bind(SID)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+    };
+    // Still on the line: still waited for.
+    let on_line = params(&[("CallStatus", "in-progress")]);
+    assert_eq!(
+        post(&app, "/twilio/status", &on_line, None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(task().await, ("pending".to_owned(), None));
+    // Gone: the transfer is given up, saying why, with the status recorded.
+    let gone = params(&[("CallStatus", "completed"), ("CallDuration", "40")]);
+    assert_eq!(
+        post(&app, "/twilio/status", &gone, None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        task().await,
+        ("canceled".to_owned(), Some("the caller hung up".to_owned()))
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM call_events WHERE kind = 'status'"
+        )
+        .await,
+        2
+    );
+}
+
+#[tokio::test]
 async fn the_fallback_apologises_and_transfers() {
     let db = with_tonys().await;
     let p = params(&[

@@ -466,9 +466,32 @@ pub async fn insert_order(
     placed.ok_or(StoreError::Db(sqlx::Error::RowNotFound))
 }
 
+/// A status callback's CTEs: the call's row ($1, $2 status, $3 duration, $4 whether it ended,
+/// $5 its outcome if it has none) and its replay event ($6, the parameters).
+const STATUS_CTES: &str = "call AS (
+       UPDATE calls SET status = $2, duration_seconds = coalesce($3, duration_seconds),
+                        ended_at = CASE WHEN $4 THEN coalesce(ended_at, now()) ELSE ended_at END,
+                        outcome = coalesce(outcome, $5),
+                        next_event_seq = next_event_seq + 1, updated_at = now()
+        WHERE call_sid = $1
+       RETURNING next_event_seq - 1 AS seq),
+     event AS (
+       INSERT INTO call_events (call_sid, seq, kind, payload)
+       SELECT $1, call.seq, 'status', $6 FROM call)";
+static STATUS: LazySql =
+    LazySql::new(|| format!("WITH {STATUS_CTES} SELECT EXISTS (SELECT FROM call)"));
+static STATUS_ENDING_WAIT: LazySql = LazySql::new(|| {
+    format!(
+        "WITH {STATUS_CTES}, {} SELECT EXISTS (SELECT FROM call)",
+        crate::routing::cancel_transfer_ctes("'the caller hung up'")
+    )
+});
+
 /// Records Twilio's status callback, in one statement. A call that ends with no outcome yet (the
 /// caller hung up mid-order) becomes `abandoned`; one that never connected (`busy`, `failed`,
-/// `no-answer`) becomes `failed`. Returns false when the call is unknown.
+/// `no-answer`) becomes `failed`. A status that is neither `queued`, `ringing` nor `in-progress`
+/// also gives up on the caller's transfer if they were waiting for a person (nobody needs to take
+/// it any more), in the same statement. Returns false when the call is unknown.
 pub async fn record_status(
     db: &DirectPool,
     call_sid: &str,
@@ -485,25 +508,21 @@ pub async fn record_status(
         "busy" | "failed" | "no-answer" => Some("failed"),
         _ => None,
     };
-    let statement = sqlx::query(
-        "WITH call AS (
-           UPDATE calls SET status = $2, duration_seconds = coalesce($3, duration_seconds),
-                            ended_at = CASE WHEN $4 THEN coalesce(ended_at, now()) ELSE ended_at END,
-                            outcome = coalesce(outcome, $5),
-                            next_event_seq = next_event_seq + 1, updated_at = now()
-            WHERE call_sid = $1
-           RETURNING next_event_seq - 1 AS seq)
-         INSERT INTO call_events (call_sid, seq, kind, payload)
-         SELECT $1, call.seq, 'status', $6 FROM call",
-    )
-    .bind(call_sid)
-    .bind(status)
-    .bind(duration_seconds)
-    .bind(ended)
-    .bind(outcome)
-    .bind(sqlx::types::Json(Params(params)));
-    let recorded = db.execute(statement).await?;
-    Ok(recorded.rows_affected() == 1)
+    let waits_end = !matches!(status, "queued" | "ringing" | "in-progress");
+    let sql: &str = if waits_end {
+        &STATUS_ENDING_WAIT
+    } else {
+        &STATUS
+    };
+    let statement = sqlx::query_as(sql)
+        .bind(call_sid)
+        .bind(status)
+        .bind(duration_seconds)
+        .bind(ended)
+        .bind(outcome)
+        .bind(sqlx::types::Json(Params(params)));
+    let (recorded,): (bool,) = db.fetch_one(statement).await?;
+    Ok(recorded)
 }
 
 #[cfg(test)]

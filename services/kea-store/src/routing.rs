@@ -425,30 +425,40 @@ pub async fn transfer_position(
     .await?)
 }
 
-/// Gives up on a waiting caller's transfer (timed out, hung up): the task is canceled unless an
-/// agent already has it. Returns whether it was canceled.
-pub async fn cancel_transfer(pool: &PgPool, call_sid: &str, why: &str) -> Result<bool, StoreError> {
-    let mut tx = pool.begin().await?;
-    let canceled: Option<Uuid> = sqlx::query_scalar(
-        "UPDATE tasks SET status = 'canceled', finished_at = now()
-          WHERE call_sid = $1 AND kind = 'transfer' AND status IN ('pending', 'reserved')
-         RETURNING id",
+/// The CTEs that give up on call `$1`'s waiting transfer, unless an agent already has it:
+/// `canceled` yields the task, `noted` records why (`why`, a parameter or a literal). Data-changing
+/// CTEs run whether or not the statement reads them.
+pub(crate) fn cancel_transfer_ctes(why: &str) -> String {
+    format!(
+        "canceled AS (
+       UPDATE tasks SET status = 'canceled', finished_at = now()
+        WHERE call_sid = $1 AND kind = 'transfer' AND status IN ('pending', 'reserved')
+       RETURNING id),
+     noted AS (
+       INSERT INTO task_events (task_id, action, detail)
+       SELECT id, 'canceled', jsonb_build_object('why', {why}::text) FROM canceled)"
     )
-    .bind(call_sid)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(id) = canceled {
-        sqlx::query(
-            "INSERT INTO task_events (task_id, action, detail)
-             VALUES ($1, 'canceled', jsonb_build_object('why', $2::text))",
-        )
-        .bind(id)
-        .bind(why)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(canceled.is_some())
+}
+
+static CANCEL_TRANSFER: crate::LazySql = crate::LazySql::new(|| {
+    format!(
+        "WITH {} SELECT EXISTS (SELECT FROM canceled)",
+        cancel_transfer_ctes("$2")
+    )
+});
+
+/// Gives up on a waiting caller's transfer (timed out, hung up): the task is canceled unless an
+/// agent already has it, in one statement. Returns whether it was canceled.
+pub async fn cancel_transfer(
+    db: &impl crate::direct::RunStatement,
+    call_sid: &str,
+    why: &str,
+) -> Result<bool, StoreError> {
+    let statement = sqlx::query_as(CANCEL_TRANSFER.as_str())
+        .bind(call_sid)
+        .bind(why);
+    let (canceled,): (bool,) = db.fetch_one(statement).await?;
+    Ok(canceled)
 }
 
 /// Opens a `callback` task for a caller who chose to be called back instead of waiting.

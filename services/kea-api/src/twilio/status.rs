@@ -40,17 +40,10 @@ pub async fn call_status(State(state): State<AppState>, form: SignedForm) -> Res
     {
         Ok(true) => {
             tracing::info!(call.sid = %sid, call.status = %status, "call status recorded");
+            // (A caller who hung up while waiting for a person needs nobody any more: the same
+            // statement gave up on the transfer.)
             if !matches!(status, "queued" | "ringing" | "in-progress") {
                 state.live_calls.forget(sid);
-            }
-            // A caller who hangs up while waiting for a person needs nobody any more.
-            if status != "in-progress"
-                && status != "ringing"
-                && status != "queued"
-                && let Err(e) =
-                    kea_store::routing::cancel_transfer(&state.db, sid, "the caller hung up").await
-            {
-                tracing::error!(call.sid = %sid, error = %e, "cancelling the transfer failed");
             }
         }
         Ok(false) => {
