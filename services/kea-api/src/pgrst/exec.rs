@@ -349,7 +349,8 @@ pub async fn reload(pool: &PgPool, handle: &SchemaHandle) -> Result<Arc<SchemaCa
 }
 
 /// Listens on channel `pgrst` and reloads the cache on `reload schema` (or an empty payload, as
-/// PostgREST), and after the listening connection was lost (a notification may have been missed).
+/// PostgREST), once listening (a notification sent before may have been missed), and after the
+/// listening connection was lost (likewise).
 /// Ends when the pool is closed.
 pub fn spawn_schema_listener(pool: PgPool, handle: Arc<SchemaHandle>) {
     tokio::spawn(async move {
@@ -371,6 +372,10 @@ pub fn spawn_schema_listener(pool: PgPool, handle: Arc<SchemaHandle>) {
                 continue;
             }
             backoff = Duration::from_millis(500);
+            // A change notified before this LISTEN took effect (the first request loads the cache
+            // while this task is still connecting; a reconnect leaves a gap) would be missed: read
+            // the catalog again now that no later one can be.
+            let _ = reload(&pool, &handle).await;
             loop {
                 match listener.try_recv().await {
                     Ok(Some(n)) => {
