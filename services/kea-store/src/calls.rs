@@ -487,10 +487,19 @@ static STATUS_ENDING_WAIT: LazySql = LazySql::new(|| {
     )
 });
 
+/// Whether Twilio's `CallStatus` says the call is over (it will send no more turns).
+#[must_use]
+pub fn is_final_status(status: &str) -> bool {
+    matches!(
+        status,
+        "completed" | "busy" | "failed" | "no-answer" | "canceled"
+    )
+}
+
 /// Records Twilio's status callback, in one statement. A call that ends with no outcome yet (the
 /// caller hung up mid-order) becomes `abandoned`; one that never connected (`busy`, `failed`,
-/// `no-answer`) becomes `failed`. A status that is neither `queued`, `ringing` nor `in-progress`
-/// also gives up on the caller's transfer if they were waiting for a person (nobody needs to take
+/// `no-answer`) becomes `failed`. A final status ([`is_final_status`]) also gives up on the
+/// caller's transfer if they were waiting for a person (nobody needs to take
 /// it any more), in the same statement. Returns false when the call is unknown.
 pub async fn record_status(
     db: &DirectPool,
@@ -499,21 +508,13 @@ pub async fn record_status(
     duration_seconds: Option<i32>,
     params: &[(String, String)],
 ) -> Result<bool, StoreError> {
-    let ended = matches!(
-        status,
-        "completed" | "busy" | "failed" | "no-answer" | "canceled"
-    );
+    let ended = is_final_status(status);
     let outcome = match status {
         "completed" | "canceled" => Some("abandoned"),
         "busy" | "failed" | "no-answer" => Some("failed"),
         _ => None,
     };
-    let waits_end = !matches!(status, "queued" | "ringing" | "in-progress");
-    let sql: &str = if waits_end {
-        &STATUS_ENDING_WAIT
-    } else {
-        &STATUS
-    };
+    let sql: &str = if ended { &STATUS_ENDING_WAIT } else { &STATUS };
     let statement = sqlx::query_as(sql)
         .bind(call_sid)
         .bind(status)

@@ -5,13 +5,13 @@
 //! that follow a change are queued by the `orders_enqueue` trigger in the same transaction
 //! (migration `…04_pipeline.sql`), never by the caller.
 
-use crate::direct::RunStatement;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::direct::RunStatement;
 
 /// Where an order is (`orders.status`, whose CHECK constraint lists the same values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]

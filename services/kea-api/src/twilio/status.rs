@@ -42,7 +42,7 @@ pub async fn call_status(State(state): State<AppState>, form: SignedForm) -> Res
             tracing::info!(call.sid = %sid, call.status = %status, "call status recorded");
             // (A caller who hung up while waiting for a person needs nobody any more: the same
             // statement gave up on the transfer.)
-            if !matches!(status, "queued" | "ringing" | "in-progress") {
+            if kea_store::calls::is_final_status(status) {
                 state.live_calls.forget(sid);
             }
         }
