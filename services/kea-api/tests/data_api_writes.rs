@@ -283,6 +283,13 @@ async fn columns_missing_default_and_body_errors() {
             400,
             "22P02",
         ),
+        // A call's status is checked by its column's type (a domain): the same answer.
+        (
+            "/calls",
+            r#"{"call_sid": "CA00000000000000000000000000000001", "store_id": "tonys-pizza", "from_number": "+15551234567", "to_number": "+15550100001", "status": "lost"}"#,
+            400,
+            "23514",
+        ),
         ("/nope", "{}", 404, "PGRST205"),
     ] {
         let r = post(&f.app, path, &t, "", body).await;

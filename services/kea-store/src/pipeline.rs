@@ -13,9 +13,9 @@ use uuid::Uuid;
 use crate::StoreError;
 use crate::direct::RunStatement;
 
-/// Where an order is (`orders.status`, whose CHECK constraint lists the same values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
+/// Where an order is (`orders.status`, whose type, the domain `order_status`, lists the same
+/// values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Placed; waiting for `extract_order` and `decide_order`, or for an agent.
@@ -44,6 +44,52 @@ impl OrderStatus {
             OrderStatus::Rejected => "rejected",
             OrderStatus::Cancelled => "cancelled",
         }
+    }
+}
+
+impl std::str::FromStr for OrderStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            OrderStatus::PendingVerification,
+            OrderStatus::Confirmed,
+            OrderStatus::SentToPos,
+            OrderStatus::PosFailed,
+            OrderStatus::Rejected,
+            OrderStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+        .ok_or_else(|| format!("{s:?} is not an order status"))
+    }
+}
+
+// Text on the wire. Written by hand rather than derived: a derived text enum matches its column's
+// type by name, and `orders.status` is the domain `order_status` over text, which `&str` (compared
+// by base type) accepts.
+impl sqlx::Type<sqlx::Postgres> for OrderStatus {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <&str as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+        <&str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Postgres> for OrderStatus {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <&str as sqlx::Encode<sqlx::Postgres>>::encode(self.as_str(), buf)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Postgres> for OrderStatus {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        Ok(<&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?.parse()?)
     }
 }
 
@@ -575,4 +621,25 @@ pub async fn prune_done_jobs(pool: &PgPool, keep: std::time::Duration) -> Result
     .execute(pool)
     .await?;
     Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod order_status_tests {
+    use super::OrderStatus;
+
+    #[test]
+    fn every_status_reads_back_as_itself_and_nothing_else_reads() {
+        for status in [
+            OrderStatus::PendingVerification,
+            OrderStatus::Confirmed,
+            OrderStatus::SentToPos,
+            OrderStatus::PosFailed,
+            OrderStatus::Rejected,
+            OrderStatus::Cancelled,
+        ] {
+            assert_eq!(status.as_str().parse::<OrderStatus>(), Ok(status));
+        }
+        assert!("Confirmed".parse::<OrderStatus>().is_err());
+        assert!("".parse::<OrderStatus>().is_err());
+    }
 }

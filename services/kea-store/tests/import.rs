@@ -243,6 +243,13 @@ async fn a_store_may_change_its_own_number() {
 async fn the_schema_refuses_bad_rows_whoever_writes_them() {
     let db = TestDb::new().await;
     import(db.pool(), &store(TONYS)).await.unwrap();
+    sqlx::query(
+        "INSERT INTO calls (call_sid, store_id, from_number, to_number)
+         VALUES ('CA00000000000000000000000000000009', 'tonys-pizza', '+15551234567', '+15550100001')",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
     for (sql, constraint) in [
         (
             "UPDATE stores SET phone = '555-0100' WHERE id = 'tonys-pizza'",
@@ -266,11 +273,44 @@ async fn the_schema_refuses_bad_rows_whoever_writes_them() {
         ),
         (
             "INSERT INTO orders (store_id, fulfillment, status, subtotal_cents, tax_cents, total_cents) VALUES ('tonys-pizza', 'pickup', 'lost', 0, 0, 0)",
-            "orders_status_check",
+            "order_status_check",
+        ),
+        (
+            "INSERT INTO orders (store_id, fulfillment, customer_phone, subtotal_cents, tax_cents, total_cents) VALUES ('tonys-pizza', 'pickup', '555-0100', 0, 0, 0)",
+            "e164_phone_check",
+        ),
+        (
+            "INSERT INTO orders (store_id, fulfillment, subtotal_cents, tax_cents, total_cents) VALUES ('tonys-pizza', 'pickup', 100, -9, 91)",
+            "non_negative_bigint_check",
         ),
         (
             "INSERT INTO calls (call_sid, store_id, from_number, to_number, outcome) VALUES ('CA00000000000000000000000000000001', 'tonys-pizza', '+15551234567', '+15550100001', 'hung_up')",
-            "calls_outcome_check",
+            "call_outcome_check",
+        ),
+        // A call's rules are its columns' types (domains), and a trigger for the CallSid's form.
+        (
+            "INSERT INTO calls (call_sid, store_id, from_number, to_number, status) VALUES ('CA00000000000000000000000000000001', 'tonys-pizza', '+15551234567', '+15550100001', 'lost')",
+            "call_status_check",
+        ),
+        (
+            "INSERT INTO calls (call_sid, store_id, from_number, to_number, turns) VALUES ('CA00000000000000000000000000000001', 'tonys-pizza', '+15551234567', '+15550100001', -1)",
+            "non_negative_integer_check",
+        ),
+        (
+            "INSERT INTO calls (call_sid, store_id, from_number, to_number) VALUES ('CA0000', 'tonys-pizza', '+15551234567', '+15550100001')",
+            "calls_call_sid_check",
+        ),
+        (
+            "UPDATE calls SET call_sid = 'CA?' WHERE call_sid = 'CA00000000000000000000000000000009'",
+            "calls_call_sid_check",
+        ),
+        (
+            "INSERT INTO call_events (call_sid, seq, kind, payload) VALUES ('CA00000000000000000000000000000009', 0, 'note', '{}')",
+            "call_event_kind_check",
+        ),
+        (
+            "INSERT INTO call_events (call_sid, seq, kind, payload, server_micros) VALUES ('CA00000000000000000000000000000009', 0, 'twiml', '{}', -5)",
+            "non_negative_bigint_check",
         ),
         (
             "INSERT INTO workers (name, activity) VALUES ('Ana', 'sleeping')",

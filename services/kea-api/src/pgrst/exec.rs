@@ -242,9 +242,13 @@ sources AS (
     WHERE r.relkind IN ('v', 'm')
 ),
 columns AS (
-    -- a view's column is not null when a base column it comes from is not null
+    -- a view's column is not null when a base column it comes from is not null; a column of a
+    -- domain type is the domain's base type to clients (filters cast to it, OpenAPI shows it), as
+    -- it was when the rule was a CHECK constraint: the domain still checks what is written
     SELECT r.relname AS "table", a.attname AS "column",
-           pg_catalog.format_type(a.atttypid, a.atttypmod) AS type_sql, a.attnum::int AS position,
+           CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod)
+                ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END AS type_sql,
+           a.attnum::int AS position,
            NOT (a.attnotnull OR EXISTS (
                SELECT FROM sources s
                JOIN pg_catalog.pg_attribute ba ON ba.attrelid = s.base::oid AND ba.attname = s.base_column
@@ -253,6 +257,7 @@ columns AS (
            pg_catalog.col_description(r.oid, a.attnum) AS description
     FROM api_rels r
     JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+    JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 ),
 relations AS (
     SELECT r.relname AS "table", pg_catalog.obj_description(r.oid, 'pg_class') AS description
