@@ -14,17 +14,19 @@
 -- kea's own statements and for writes through the data API (a violation is still 23514); the data
 -- API still sees, filters and casts these columns as their base types (pgrst::exec's catalog
 -- query reads a domain as its base type).
+--
+-- Without a table rewrite: a column changed to a domain that has constraints is rewritten, with
+-- its table's indexes, under an exclusive lock (all calls would wait on a large `call_events`).
+-- So the domains are made bare, the columns changed (their storage is the same: a change of
+-- catalog, the indexes kept), and then given their constraints NOT VALID: every new value is
+-- checked, and the rows already there are not read again, since the CHECK constraints they were
+-- written under said the same.
 
-CREATE DOMAIN call_status AS text
-    CHECK (VALUE IN ('queued', 'ringing', 'in-progress', 'completed', 'busy', 'failed',
-                     'no-answer', 'canceled'));
-CREATE DOMAIN call_outcome AS text
-    CHECK (VALUE IN ('order_placed', 'transferred', 'cancelled', 'abandoned', 'failed',
-                     'closed_hours', 'closed_today', 'paused'));
-CREATE DOMAIN call_event_kind AS text
-    CHECK (VALUE IN ('webhook', 'twiml', 'state', 'status', 'error', 'message'));
-CREATE DOMAIN non_negative_integer AS integer CHECK (VALUE >= 0);
-CREATE DOMAIN non_negative_bigint AS bigint CHECK (VALUE >= 0);
+CREATE DOMAIN call_status AS text;
+CREATE DOMAIN call_outcome AS text;
+CREATE DOMAIN call_event_kind AS text;
+CREATE DOMAIN non_negative_integer AS integer;
+CREATE DOMAIN non_negative_bigint AS bigint;
 
 -- The data API's views name the columns whose types change; they are made again as they were.
 DROP VIEW api.calls;
@@ -49,6 +51,19 @@ ALTER TABLE call_events
     ALTER COLUMN kind TYPE call_event_kind,
     ALTER COLUMN seq TYPE non_negative_integer,
     ALTER COLUMN server_micros TYPE non_negative_bigint;
+
+ALTER DOMAIN call_status ADD CONSTRAINT call_status_check
+    CHECK (VALUE IN ('queued', 'ringing', 'in-progress', 'completed', 'busy', 'failed',
+                     'no-answer', 'canceled')) NOT VALID;
+ALTER DOMAIN call_outcome ADD CONSTRAINT call_outcome_check
+    CHECK (VALUE IN ('order_placed', 'transferred', 'cancelled', 'abandoned', 'failed',
+                     'closed_hours', 'closed_today', 'paused')) NOT VALID;
+ALTER DOMAIN call_event_kind ADD CONSTRAINT call_event_kind_check
+    CHECK (VALUE IN ('webhook', 'twiml', 'state', 'status', 'error', 'message')) NOT VALID;
+ALTER DOMAIN non_negative_integer ADD CONSTRAINT non_negative_integer_check
+    CHECK (VALUE >= 0) NOT VALID;
+ALTER DOMAIN non_negative_bigint ADD CONSTRAINT non_negative_bigint_check
+    CHECK (VALUE >= 0) NOT VALID;
 
 -- A CallSid's form matters only when one is written: a trigger for INSERT and for an UPDATE that
 -- sets `call_sid`, whose WHEN condition PostgreSQL evaluates without calling the function, so a

@@ -4,16 +4,17 @@
 -- `orders`. The three rules that span columns stay CHECK constraints.
 --
 -- The view, the policy and the triggers that name `status` are made again exactly as they were
--- (20261207000001, 20261207000003, 20261207000009), with the view's grants.
+-- (20261207000001, 20261207000003, 20261207000009), with the view's grants. As there, the
+-- domains get their constraints once the columns are theirs, NOT VALID: no rewrite of `orders`.
 
-CREATE DOMAIN order_status AS text
-    CHECK (VALUE IN ('pending_verification', 'confirmed', 'sent_to_pos', 'pos_failed', 'rejected',
-                     'cancelled'));
-CREATE DOMAIN order_fulfillment AS text CHECK (VALUE IN ('pickup', 'delivery'));
--- E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
-CREATE DOMAIN e164_phone AS text CHECK (VALUE ~ '^\+[1-9][0-9]{6,14}$');
-CREATE DOMAIN order_confidence AS real CHECK (VALUE BETWEEN 0 AND 1);
-CREATE DOMAIN order_rejection_reason AS text CHECK (length(VALUE) <= 300);
+CREATE DOMAIN order_status AS text;
+-- An amount of money in cents (not `non_negative_bigint`: that one has its constraint already,
+-- and a column changed to a domain with a constraint is rewritten).
+CREATE DOMAIN cents AS bigint;
+CREATE DOMAIN order_fulfillment AS text;
+CREATE DOMAIN e164_phone AS text;
+CREATE DOMAIN order_confidence AS real;
+CREATE DOMAIN order_rejection_reason AS text;
 
 DROP VIEW api.orders;
 DROP POLICY agent_update ON orders;
@@ -33,11 +34,25 @@ ALTER TABLE orders
     ALTER COLUMN status TYPE order_status,
     ALTER COLUMN fulfillment TYPE order_fulfillment,
     ALTER COLUMN customer_phone TYPE e164_phone,
-    ALTER COLUMN subtotal_cents TYPE non_negative_bigint,
-    ALTER COLUMN tax_cents TYPE non_negative_bigint,
-    ALTER COLUMN delivery_fee_cents TYPE non_negative_bigint,
+    ALTER COLUMN subtotal_cents TYPE cents,
+    ALTER COLUMN tax_cents TYPE cents,
+    ALTER COLUMN delivery_fee_cents TYPE cents,
     ALTER COLUMN confidence TYPE order_confidence,
     ALTER COLUMN rejection_reason TYPE order_rejection_reason;
+
+ALTER DOMAIN order_status ADD CONSTRAINT order_status_check
+    CHECK (VALUE IN ('pending_verification', 'confirmed', 'sent_to_pos', 'pos_failed', 'rejected',
+                     'cancelled')) NOT VALID;
+ALTER DOMAIN cents ADD CONSTRAINT cents_check CHECK (VALUE >= 0) NOT VALID;
+ALTER DOMAIN order_fulfillment ADD CONSTRAINT order_fulfillment_check
+    CHECK (VALUE IN ('pickup', 'delivery')) NOT VALID;
+-- E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
+ALTER DOMAIN e164_phone ADD CONSTRAINT e164_phone_check
+    CHECK (VALUE ~ '^\+[1-9][0-9]{6,14}$') NOT VALID;
+ALTER DOMAIN order_confidence ADD CONSTRAINT order_confidence_check
+    CHECK (VALUE BETWEEN 0 AND 1) NOT VALID;
+ALTER DOMAIN order_rejection_reason ADD CONSTRAINT order_rejection_reason_check
+    CHECK (length(VALUE) <= 300) NOT VALID;
 
 CREATE TRIGGER orders_enqueue_next AFTER UPDATE OF status ON orders
     FOR EACH ROW

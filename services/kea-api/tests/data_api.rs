@@ -39,7 +39,12 @@ async fn caller_tool_queries_match_direct_sql() {
     // A status no call can have (the column's type, a domain, refuses it on write) filters to
     // nothing, as a string compared with a string: not an error.
     let r = get(&f.app, "/calls?status=eq.lost&select=call_sid", &t).await;
-    assert_eq!((r.status, r.json()), (StatusCode::OK, serde_json::json!([])), "{}", r.body);
+    assert_eq!(
+        (r.status, r.json()),
+        (StatusCode::OK, serde_json::json!([])),
+        "{}",
+        r.body
+    );
     // Where the time went, as the W3C Server-Timing header says it.
     let timing = r.header("server-timing");
     for phase in ["plan;dur=", "db;dur=", "render;dur="] {

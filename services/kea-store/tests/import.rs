@@ -281,7 +281,7 @@ async fn the_schema_refuses_bad_rows_whoever_writes_them() {
         ),
         (
             "INSERT INTO orders (store_id, fulfillment, subtotal_cents, tax_cents, total_cents) VALUES ('tonys-pizza', 'pickup', 100, -9, 91)",
-            "non_negative_bigint_check",
+            "cents_check",
         ),
         (
             "INSERT INTO calls (call_sid, store_id, from_number, to_number, outcome) VALUES ('CA00000000000000000000000000000001', 'tonys-pizza', '+15551234567', '+15550100001', 'hung_up')",
