@@ -33,6 +33,16 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Every status, in the pipeline's order.
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::PendingVerification,
+        OrderStatus::Confirmed,
+        OrderStatus::SentToPos,
+        OrderStatus::PosFailed,
+        OrderStatus::Rejected,
+        OrderStatus::Cancelled,
+    ];
+
     /// As `orders.status` stores it.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -51,17 +61,10 @@ impl std::str::FromStr for OrderStatus {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            OrderStatus::PendingVerification,
-            OrderStatus::Confirmed,
-            OrderStatus::SentToPos,
-            OrderStatus::PosFailed,
-            OrderStatus::Rejected,
-            OrderStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == s)
-        .ok_or_else(|| format!("{s:?} is not an order status"))
+        OrderStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not an order status"))
     }
 }
 
@@ -629,14 +632,7 @@ mod order_status_tests {
 
     #[test]
     fn every_status_reads_back_as_itself_and_nothing_else_reads() {
-        for status in [
-            OrderStatus::PendingVerification,
-            OrderStatus::Confirmed,
-            OrderStatus::SentToPos,
-            OrderStatus::PosFailed,
-            OrderStatus::Rejected,
-            OrderStatus::Cancelled,
-        ] {
+        for status in OrderStatus::ALL {
             assert_eq!(status.as_str().parse::<OrderStatus>(), Ok(status));
         }
         assert!("Confirmed".parse::<OrderStatus>().is_err());

@@ -34,3 +34,35 @@ async fn no_index_repeats_another() {
         "indexes that repeat another: {repeated:?}"
     );
 }
+
+/// The statuses kea's code knows are the ones `orders.status` (the domain `order_status`)
+/// accepts, no more and no fewer, and they read back as themselves.
+#[tokio::test]
+async fn order_statuses_are_the_ones_the_database_accepts() {
+    use kea_store::pipeline::OrderStatus;
+    let db = TestDb::new().await;
+    for status in OrderStatus::ALL {
+        let back: OrderStatus = sqlx::query_scalar("SELECT $1::order_status")
+            .bind(status)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(back, status);
+    }
+    let listed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_constraint c, regexp_matches(pg_get_constraintdef(c.oid), '''[a-z_]+''', 'g')
+          WHERE c.contypid = 'order_status'::regtype",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(listed, OrderStatus::ALL.len() as i64);
+    let refused = sqlx::query("SELECT 'lost'::order_status")
+        .execute(db.pool())
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("order_status_check"),
+        "{refused}"
+    );
+}
