@@ -3,8 +3,8 @@
 -- PostgreSQL evaluates every CHECK constraint of a table on every row a statement inserts or
 -- updates, whichever columns changed, and it first reads each constraint's expression back from
 -- its stored text and plans it again, in every statement (ExecConstraints → stringToNode →
--- expression_planner: a third of the executor's CPU in a turn, profiled with perf under
--- scripts/bench-calls). `calls` had seven, with two lists of eight strings, and each turn's
+-- expression_planner: an eighth of PostgreSQL's CPU while callers only take turns, profiled
+-- with perf under scripts/bench-calls). `calls` had seven, with two lists of eight strings, and each turn's
 -- UPDATE of `calls` (which changes only its counters) paid for all of them; each turn's events
 -- paid for three more. Measured with pgbench, a turn's statement took 0.19–0.22 ms of CPU with
 -- them and 0.16 ms with the same rules kept as domains.
