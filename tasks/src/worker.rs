@@ -111,13 +111,13 @@ impl WorkerSettings {
     }
 }
 
-fn storage<J: Job>(env: &TaskEnv, s: &WorkerSettings) -> PostgresStorage<J> {
+fn storage<J: Job>(queue_db: &PgPool, s: &WorkerSettings) -> PostgresStorage<J> {
     let config = Config::default()
         .queue(J::NAME)
         .batch_size(16)
         .heartbeat_interval(s.heartbeat)
         .missed_heartbeats(s.missed_heartbeats);
-    PostgresStorage::new(&env.db).with_config(config)
+    PostgresStorage::new(queue_db).with_config(config)
 }
 
 /// How often a worker also polls for jobs, besides being woken by `NOTIFY` as soon as one is
@@ -128,14 +128,14 @@ const POLL_EVERY: Duration = Duration::from_secs(1);
 /// [`storage`], woken by PostgreSQL's notifications (through the process's one listener) and
 /// by a poll every [`POLL_EVERY`].
 fn listening_storage<J: Job>(
-    env: &TaskEnv,
+    queue_db: &PgPool,
     s: &WorkerSettings,
     wakeups: &JobWakeups,
 ) -> PollWith<PostgresStorage<J>, Strategy> {
     let strategy = Strategy::new()
         .stream(wakeups.subscribe(J::NAME))
         .interval(POLL_EVERY);
-    PollWith::new(storage::<J>(env, s), strategy)
+    PollWith::new(storage::<J>(queue_db, s), strategy)
 }
 
 type Backoff = apalis::layers::retry::backoff::ExponentialBackoff<HasherRng>;
@@ -150,11 +150,13 @@ fn retry_policy(
 }
 
 /// Registers the worker of job `$job` (handler `$handler`, at most `$limit` at once) with
-/// `$monitor`, sharing `$env`, `$settings` and the retry `$policy`.
+/// `$monitor`, sharing `$env`, the job queue's pool `$queue_db`, `$settings` and the retry
+/// `$policy`.
 macro_rules! worker {
-    ($monitor:expr, $env:expr, $settings:expr, $policy:expr, $wakeups:expr, $job:ty, $handler:path, $limit:expr) => {{
-        let (env, settings, policy, wakeups, limit) = (
+    ($monitor:expr, $env:expr, $queue_db:expr, $settings:expr, $policy:expr, $wakeups:expr, $job:ty, $handler:path, $limit:expr) => {{
+        let (env, queue_db, settings, policy, wakeups, limit) = (
             $env.clone(),
+            $queue_db.clone(),
             $settings.clone(),
             $policy.clone(),
             $wakeups.clone(),
@@ -162,7 +164,7 @@ macro_rules! worker {
         );
         $monitor.register(move |_restarts| {
             WorkerBuilder::new(format!("{}:{}", settings.name, <$job as Job>::NAME))
-                .backend(listening_storage::<$job>(&env, &settings, &wakeups))
+                .backend(listening_storage::<$job>(&queue_db, &settings, &wakeups))
                 // Order matters to apalis: the concurrency limit outside the retries (a job
                 // keeps one slot across its retries), retries outside tracing (spans show the
                 // attempt), panics caught inside retries (a panic is retried like an error).
@@ -184,6 +186,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkerError> {
     let policy = retry_policy(&settings.retry)?;
+    // apalis's own statements, on connections that plan them as key lookups.
+    let queue_db = kea_store::job_queue_pool(&env.db);
     let (wakeups, listening) = JobWakeups::start(env.db.clone());
     let requeue_db = env.db.clone();
     let hand_backs = PendingHandBacks::default();
@@ -208,6 +212,7 @@ pub async fn run(
     let monitor = worker!(
         monitor,
         env,
+        queue_db,
         settings,
         policy,
         wakeups,
@@ -218,6 +223,7 @@ pub async fn run(
     let monitor = worker!(
         monitor,
         env,
+        queue_db,
         settings,
         policy,
         wakeups,
@@ -228,6 +234,7 @@ pub async fn run(
     let monitor = worker!(
         monitor,
         env,
+        queue_db,
         settings,
         policy,
         wakeups,
@@ -238,6 +245,7 @@ pub async fn run(
     let monitor = worker!(
         monitor,
         env,
+        queue_db,
         settings,
         policy,
         wakeups,
@@ -248,6 +256,7 @@ pub async fn run(
     let monitor = worker!(
         monitor,
         env,
+        queue_db,
         settings,
         policy,
         wakeups,
@@ -258,6 +267,7 @@ pub async fn run(
     let monitor = worker!(
         monitor,
         env,
+        queue_db,
         settings,
         policy,
         wakeups,
@@ -279,6 +289,7 @@ pub async fn run(
     pruner.abort();
     router.abort();
     listening.abort();
+    queue_db.close().await;
     monitor?;
     tracing::info!(worker = %settings.name, "job workers stopped");
     Ok(())

@@ -84,9 +84,17 @@ pub async fn connect(
 ) -> Result<PgPool, StoreError> {
     let options: PgConnectOptions = url.parse().map_err(StoreError::BadUrl)?;
     let target = format!("{}:{}", options.get_host(), options.get_port());
+    pool_options(max_connections, connect_timeout)
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Connect { target, source })
+}
+
+/// How kea's pools lend connections.
+fn pool_options(max_connections: u32, acquire_timeout: Duration) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(connect_timeout)
+        .acquire_timeout(acquire_timeout)
         // sqlx pings every connection it hands out by default: a round trip (two wake-ups of a
         // PostgreSQL backend) before each statement, as much CPU as a small statement. A
         // connection in steady use is known to be alive; only one that sat idle is checked
@@ -100,9 +108,30 @@ pub async fn connect(
                 Ok(true)
             })
         })
-        .connect_with(options)
-        .await
-        .map_err(|source| StoreError::Connect { target, source })
+}
+
+/// A pool beside `pool` (same database, options and size; connecting when first used) for the
+/// job queue's own statements: apalis's fetch, lock, acknowledgement and heartbeat.
+///
+/// Each of those reads a few jobs by key, and sqlx keeps each one prepared, so PostgreSQL plans
+/// it once per connection and keeps that plan. A plan made while `apalis.jobs` was small (a new
+/// database, or a worker started before the first busy hour) hashed or scanned the whole table,
+/// and kept doing so as the table grew to a week of finished jobs: under load the acknowledgement
+/// of two or three jobs took 2 ms, reading every row (auto_explain, `scripts/bench-calls`). On
+/// these connections PostgreSQL plans without sequential scans, hash joins or merge joins, so
+/// those statements look their jobs up by key whatever the table's size when they were planned.
+#[must_use]
+pub fn job_queue_pool(pool: &PgPool) -> PgPool {
+    let options = (*pool.connect_options()).clone().options([
+        ("enable_seqscan", "off"),
+        ("enable_hashjoin", "off"),
+        ("enable_mergejoin", "off"),
+    ]);
+    pool_options(
+        pool.options().get_max_connections(),
+        pool.options().get_acquire_timeout(),
+    )
+    .connect_lazy_with(options)
 }
 
 /// Applies every migration not yet applied; safe to run any number of times and from several
