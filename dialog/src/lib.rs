@@ -19,6 +19,7 @@
 
 mod answers;
 mod order;
+mod phrase;
 mod portions;
 mod pricing;
 mod prompts;

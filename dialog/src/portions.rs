@@ -164,13 +164,7 @@ fn cue_at(words: &[Option<String>], k: usize) -> Option<(usize, Cue)> {
 
 /// How many mentions the words of `phrase` span at `k`, if they are there.
 fn words_at(words: &[Option<String>], k: usize, phrase: &str) -> Option<usize> {
-    let wanted: Vec<&str> = phrase.split(' ').collect();
-    let fits = k + wanted.len() <= words.len()
-        && wanted
-            .iter()
-            .enumerate()
-            .all(|(j, w)| words[k + j].as_deref() == Some(*w));
-    fits.then_some(wanted.len())
+    crate::phrase::at(words.len(), k, phrase, |j| words[j].as_deref())
 }
 
 /// Each mention as one plain word, where it is one: a word; "a" for the number one (the

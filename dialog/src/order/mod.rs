@@ -588,14 +588,12 @@ impl<'a> Work<'a> {
         while k < ms.len() {
             let mut found = None;
             for (phrase, kind) in MARKERS {
-                let words: Vec<&str> = phrase.split(' ').collect();
-                if k + words.len() <= ms.len()
-                    && words
-                        .iter()
-                        .enumerate()
-                        .all(|(j, w)| matches!(&ms[k + j], Mention::Word(t) if t == w))
-                {
-                    found = Some((words.len(), *kind));
+                let word = |j: usize| match &ms[j] {
+                    Mention::Word(t) => Some(t.as_str()),
+                    _ => None,
+                };
+                if let Some(len) = crate::phrase::at(ms.len(), k, phrase, word) {
+                    found = Some((len, *kind));
                     break;
                 }
             }

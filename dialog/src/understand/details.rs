@@ -143,15 +143,11 @@ pub fn extract_name(text: &str) -> Option<String> {
     let mut start = 0;
     'strip: loop {
         for prefix in NAME_PREFIXES {
-            let parts: Vec<&str> = prefix.split(' ').collect();
-            if lower.len() >= start + parts.len()
-                && parts
-                    .iter()
-                    .enumerate()
-                    .all(|(k, p)| lower[start + k] == *p)
-                && lower.len() > start + parts.len()
+            let word = |k: usize| Some(lower[k].as_str());
+            if let Some(n) = crate::phrase::at(lower.len(), start, prefix, word)
+                && lower.len() > start + n
             {
-                start += parts.len();
+                start += n;
                 continue 'strip;
             }
         }
@@ -847,18 +843,10 @@ impl Volunteered {
 
 /// The longest lead-in of `leads` starting at word `i`: its length in words and strength.
 fn lead_at(words: &[RawWord], i: usize, leads: &[(&str, bool)]) -> Option<(usize, bool)> {
+    // A lead-in does not run over a sentence end ("… for delivery. To 42 …" is fine).
+    let word = |j: usize| (j == i || !words[j - 1].full_stop).then(|| words[j].fold.as_str());
     leads.iter().find_map(|(lead, strong)| {
-        let parts = lead.split(' ');
-        let mut len = 0;
-        for (k, part) in parts.enumerate() {
-            let w = words.get(i + k)?;
-            // A lead-in does not run over a sentence end ("… for delivery. To 42 …" is fine).
-            if w.fold != part || (k > 0 && words[i + k - 1].full_stop) {
-                return None;
-            }
-            len += 1;
-        }
-        Some((len, *strong))
+        crate::phrase::at(words.len(), i, lead, word).map(|len| (len, *strong))
     })
 }
 

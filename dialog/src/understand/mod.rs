@@ -105,10 +105,9 @@ impl Analysis {
 
     /// Whether the token texts contain `phrase` (space-separated words) as a run.
     pub(crate) fn has(&self, phrase: &str) -> bool {
-        let want: Vec<&str> = phrase.split(' ').collect();
-        self.tokens
-            .windows(want.len())
-            .any(|w| w.iter().zip(&want).all(|(t, p)| t.text == *p))
+        crate::phrase::anywhere(self.tokens.len(), phrase, |k| {
+            Some(self.tokens[k].text.as_str())
+        })
     }
 
     pub(crate) fn has_any(&self, phrases: &[&str]) -> bool {
@@ -119,10 +118,9 @@ impl Analysis {
     /// "Manager's Special" is not a request for the manager.
     pub(crate) fn has_any_plain(&self, phrases: &[&str]) -> bool {
         let words = self.words();
-        phrases.iter().any(|phrase| {
-            let want: Vec<&str> = phrase.split(' ').collect();
-            words.windows(want.len()).any(|w| w == want.as_slice())
-        })
+        phrases
+            .iter()
+            .any(|phrase| crate::phrase::anywhere(words.len(), phrase, |k| Some(words[k])))
     }
 
     /// Whether the caller used an ordering word ("get", "want", "add", "quiero").

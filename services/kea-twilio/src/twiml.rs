@@ -20,7 +20,9 @@
 //! assert!(xml.contains("Welcome to Tony&apos;s!"));
 //! ```
 
+use std::collections::HashSet;
 use std::io;
+use std::sync::Arc;
 
 pub use crate::twiml_read::parse;
 
@@ -35,6 +37,69 @@ pub const MAX_HINTS: usize = 500;
 
 /// Twilio ignores hints longer than this many characters, so they are left out.
 pub const MAX_HINT_CHARS: usize = 100;
+
+/// A `<Gather>`'s `hints`: words and phrases that help recognition, as Twilio takes them
+/// (comma-separated, so a comma inside a hint becomes a space), cleaned, deduplicated (ignoring
+/// case) and capped at [`MAX_HINTS`] when made.
+///
+/// Made once, they cost a clone of a pointer: a store's menu words are the same on every turn,
+/// and copying and cleaning its ~400 of them again for each one (a few thousand allocations) was
+/// a sixteenth of `kea serve`'s CPU per turn.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hints(Arc<str>);
+
+impl Hints {
+    /// `hints`, cleaned: whitespace runs become one space, commas become spaces, empty hints and
+    /// hints Twilio would ignore (over [`MAX_HINT_CHARS`]) are left out, as are repeats and any
+    /// beyond [`MAX_HINTS`].
+    pub fn new<I, S>(hints: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut seen = HashSet::new();
+        let mut attr = String::new();
+        for hint in hints {
+            if seen.len() == MAX_HINTS {
+                break;
+            }
+            let hint = hint
+                .as_ref()
+                .replace(',', " ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if hint.is_empty()
+                || hint.chars().count() > MAX_HINT_CHARS
+                || !seen.insert(hint.to_lowercase())
+            {
+                continue;
+            }
+            if !attr.is_empty() {
+                attr.push_str(", ");
+            }
+            attr.push_str(&hint);
+        }
+        Self(attr.into())
+    }
+
+    /// The `hints` attribute's value.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Each hint, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.split(", ").filter(|h| !h.is_empty())
+    }
+}
 
 /// A TwiML document: the verbs Twilio runs in order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -133,9 +198,8 @@ pub struct Gather {
     pub speech_timeout: String,
     /// The language to recognise, e.g. `en-US`.
     pub language: String,
-    /// Words and phrases to help recognition (the store's menu words); written comma-separated,
-    /// so commas inside a hint become spaces.
-    pub hints: Vec<String>,
+    /// Words and phrases to help recognition (the store's menu words).
+    pub hints: Hints,
     /// Post to `action` even when nothing was recognised.
     pub action_on_empty_result: Option<bool>,
     /// Seconds to wait for the caller to start speaking (Twilio's default is 5).
@@ -156,7 +220,7 @@ impl Gather {
             method: Method::Post,
             speech_timeout: "auto".to_owned(),
             language: language.into(),
-            hints: Vec::new(),
+            hints: Hints::default(),
             action_on_empty_result: None,
             timeout: None,
             num_digits: None,
@@ -164,14 +228,24 @@ impl Gather {
         }
     }
 
-    /// Adds recognition hints.
+    /// Adds recognition hints (cleaned as [`Hints::new`] cleans them).
     #[must_use]
-    pub fn with_hints<I, S>(mut self, hints: I) -> Self
+    pub fn with_hints<I, S>(self, hints: I) -> Self
     where
         I: IntoIterator<Item = S>,
-        S: Into<String>,
+        S: AsRef<str>,
     {
-        self.hints.extend(hints.into_iter().map(Into::into));
+        self.with_cleaned_hints(&Hints::new(hints))
+    }
+
+    /// Adds hints cleaned already: when there were none, a pointer is all that is copied.
+    #[must_use]
+    pub fn with_cleaned_hints(mut self, hints: &Hints) -> Self {
+        self.hints = if self.hints.is_empty() {
+            hints.clone()
+        } else {
+            Hints::new(self.hints.iter().chain(hints.iter()))
+        };
         self
     }
 
@@ -194,24 +268,6 @@ impl Gather {
     pub fn say(mut self, say: Say) -> Self {
         self.children.push(say);
         self
-    }
-
-    /// The `hints` attribute: cleaned, deduplicated, capped at [`MAX_HINTS`].
-    fn hints_attr(&self) -> String {
-        let mut seen = std::collections::HashSet::new();
-        self.hints
-            .iter()
-            .map(|h| {
-                h.replace(',', " ")
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .filter(|h| !h.is_empty() && h.chars().count() <= MAX_HINT_CHARS)
-            .filter(|h| seen.insert(h.to_lowercase()))
-            .take(MAX_HINTS)
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 }
 
@@ -369,9 +425,8 @@ impl Verb {
                     ("speechTimeout", g.speech_timeout.clone()),
                     ("language", g.language.clone()),
                 ];
-                let hints = g.hints_attr();
-                if !hints.is_empty() {
-                    attrs.push(("hints", hints));
+                if !g.hints.is_empty() {
+                    attrs.push(("hints", g.hints.as_str().to_owned()));
                 }
                 if let Some(post) = g.action_on_empty_result {
                     attrs.push(("actionOnEmptyResult", post.to_string()));
@@ -562,18 +617,25 @@ mod tests {
 
     #[test]
     fn hints_are_cleaned() {
-        let mut g = Gather::speech("/t", "en-US").with_hints([
-            "pepperoni",
-            " Pepperoni ",
-            "salt, pepper",
-            "",
-            "  ",
-            "a  b",
-        ]);
-        g.hints.push("x".repeat(MAX_HINT_CHARS + 1));
-        assert_eq!(g.hints_attr(), "pepperoni, salt pepper, a b");
+        let g = Gather::speech("/t", "en-US")
+            .with_hints(["pepperoni", " Pepperoni ", "salt, pepper", "", "  ", "a  b"])
+            .with_hints([
+                "x".repeat(MAX_HINT_CHARS + 1),
+                "A B".to_owned(),
+                "olive".to_owned(),
+            ]);
+        assert_eq!(g.hints.as_str(), "pepperoni, salt pepper, a b, olive");
+        assert_eq!(
+            g.hints.iter().collect::<Vec<_>>(),
+            ["pepperoni", "salt pepper", "a b", "olive"]
+        );
         let many = Gather::speech("/t", "en-US").with_hints((0..600).map(|i| format!("w{i}")));
-        assert_eq!(many.hints_attr().split(", ").count(), MAX_HINTS);
+        assert_eq!(many.hints.iter().count(), MAX_HINTS);
+        // Hints made once are shared, not copied, by every Gather that takes them.
+        let menu = Hints::new(["pepperoni", "olive"]);
+        let g = Gather::speech("/t", "en-US").with_cleaned_hints(&menu);
+        assert!(std::ptr::eq(g.hints.as_str(), menu.as_str()));
+        assert!(Gather::speech("/t", "en-US").hints.is_empty());
     }
 
     #[test]

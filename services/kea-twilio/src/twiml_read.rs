@@ -6,7 +6,7 @@ use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::TwilioError;
-use crate::twiml::{Dial, Enqueue, Gather, Method, Redirect, Response, Say, Verb};
+use crate::twiml::{Dial, Enqueue, Gather, Hints, Method, Redirect, Response, Say, Verb};
 
 fn bad(reason: impl Into<String>) -> TwilioError {
     TwilioError::BadTwiml {
@@ -158,12 +158,7 @@ fn verb(reader: &mut Reader<&[u8]>, e: &BytesStart<'_>, empty: bool) -> Result<V
                 speech_timeout: attr(e, "speechTimeout")?.unwrap_or_default(),
                 language: attr(e, "language")?.unwrap_or_else(|| "en-US".to_owned()),
                 hints: attr(e, "hints")?
-                    .map(|h| {
-                        h.split(',')
-                            .map(|s| s.trim().to_owned())
-                            .filter(|s| !s.is_empty())
-                            .collect()
-                    })
+                    .map(|h| Hints::new(h.split(',')))
                     .unwrap_or_default(),
                 action_on_empty_result: attr(e, "actionOnEmptyResult")?
                     .map(|v| v.eq_ignore_ascii_case("true")),

@@ -19,8 +19,8 @@ pub struct StoreBundle {
     pub store: Store,
     /// The menu matcher built from it.
     pub matcher: MenuMatcher,
-    /// Words passed to Twilio's speech recogniser as `hints`.
-    pub hints: Vec<String>,
+    /// Words passed to Twilio's speech recogniser as `hints`, cleaned once per store.
+    pub hints: kea_twilio::twiml::Hints,
     /// The import this bundle was built from.
     pub updated_at: DateTime<Utc>,
 }
@@ -35,7 +35,7 @@ impl StoreBundle {
                 now: None,
                 enforce_hours: false,
             };
-            kea_dialog::hints(&ctx)
+            kea_twilio::twiml::Hints::new(kea_dialog::hints(&ctx))
         };
         Self {
             store,

@@ -359,13 +359,13 @@ fn render(state: &AppState, bundle: &StoreBundle, turn: &Turn, turns: i32) -> St
     match &turn.next {
         Next::Listen { hints } => {
             let action = format!("{}/twilio/voice/turn?n={turns}", config.public_url);
-            let hints = if hints.is_empty() {
-                &bundle.hints
+            let gather = Gather::speech(action.clone(), turn.language.bcp47());
+            // A question's own words, or the store's menu words (cleaned when it was loaded).
+            let mut gather = if hints.is_empty() {
+                gather.with_cleaned_hints(&bundle.hints)
             } else {
-                hints
+                gather.with_hints(hints)
             };
-            let mut gather = Gather::speech(action.clone(), turn.language.bcp47())
-                .with_hints(hints.iter().cloned());
             for u in &turn.say {
                 gather = gather.say(Say::new(u.text.clone(), u.language.bcp47()));
             }
