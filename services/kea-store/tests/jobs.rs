@@ -14,6 +14,18 @@ async fn jobs(pool: &sqlx::PgPool) -> Vec<(String, String, Option<String>)> {
     .unwrap()
 }
 
+/// Registers `id` as a worker of `extract_order` jobs (a job's `lock_by` must name one).
+async fn register_extract_worker(pool: &sqlx::PgPool, id: &str) {
+    sqlx::query(
+        "INSERT INTO apalis.workers (id, worker_type, storage_name)
+         VALUES ($1, 'extract_order', 'PgStorage')",
+    )
+    .bind(id)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn a_failed_worker_s_jobs_are_handed_back_and_later_ones_kept() {
     let db = TestDb::new().await;
@@ -70,13 +82,7 @@ async fn a_failed_worker_s_jobs_are_handed_back_and_later_ones_kept() {
 async fn a_done_job_lets_go_of_its_worker_and_a_failed_one_keeps_it() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    sqlx::query(
-        "INSERT INTO apalis.workers (id, worker_type, storage_name)
-         VALUES ('w1', 'extract_order', 'PgStorage')",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+    register_extract_worker(pool, "w1").await;
     for key in ["done", "failed", "running"] {
         sqlx::query("SELECT kea_enqueue('extract_order', '{}'::jsonb, $1)")
             .bind(key)
@@ -212,13 +218,7 @@ async fn apalis_s_statements_look_jobs_up_by_key_however_small_the_table_was_whe
 async fn a_fetch_takes_the_due_jobs_of_its_kind_by_priority_then_age() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    sqlx::query(
-        "INSERT INTO apalis.workers (id, worker_type, storage_name)
-         VALUES ('w1', 'extract_order', 'PgStorage')",
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+    register_extract_worker(pool, "w1").await;
     for (key, kind, status, attempts, priority, age) in [
         ("old", "extract_order", "Pending", 0, 0, 30),
         ("new", "extract_order", "Pending", 0, 0, 10),
