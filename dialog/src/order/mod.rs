@@ -584,19 +584,15 @@ impl<'a> Work<'a> {
         let ms = &an.mentions;
         // Clause boundaries at marker phrases made of plain words.
         let mut bounds: Vec<(usize, usize, ClauseKind)> = Vec::new(); // (marker start, body start, kind)
+        let word = |j: usize| match &ms[j] {
+            Mention::Word(t) => Some(t.as_str()),
+            _ => None,
+        };
         let mut k = 0;
         while k < ms.len() {
-            let mut found = None;
-            for (phrase, kind) in MARKERS {
-                let word = |j: usize| match &ms[j] {
-                    Mention::Word(t) => Some(t.as_str()),
-                    _ => None,
-                };
-                if let Some(len) = crate::phrase::at(ms.len(), k, phrase, word) {
-                    found = Some((len, *kind));
-                    break;
-                }
-            }
+            let found = MARKERS.iter().find_map(|(phrase, kind)| {
+                crate::phrase::at(ms.len(), k, phrase, word).map(|len| (len, *kind))
+            });
             if let Some((len, kind)) = found {
                 bounds.push((k, k + len, kind));
                 k += len;
